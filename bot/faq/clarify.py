@@ -1,0 +1,65 @@
+"""Clarification when the model is unsure: "Did you mean ...?" with the top FAQ candidates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.faq.knowledge_base import KnowledgeBase
+
+CLARIFY_ACTION = "action_clarify"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A FAQ entry the customer may have meant."""
+
+    entry_id: str
+    question: str
+    confidence: float
+
+    @property
+    def payload(self) -> str:
+        """The button payload that answers this entry."""
+        return "/choose_faq" + json.dumps({"faq_id": self.entry_id}, separators=(",", ":"))
+
+
+def suggestions(
+    parse_data: Mapping[str, Any],
+    knowledge_base: KnowledgeBase,
+    limit: int = 3,
+    min_confidence: float = 0.02,
+) -> list[Suggestion]:
+    """The top FAQ candidates from the response selector's ranking, best first."""
+    selector = (parse_data.get("response_selector") or {}).get("faq") or {}
+    found: list[Suggestion] = []
+    for candidate in selector.get("ranking") or []:
+        key = str(candidate.get("intent_response_key") or "")
+        confidence = float(candidate.get("confidence") or 0.0)
+        entry = knowledge_base.entry(key)
+        if entry is None or confidence < min_confidence:
+            continue
+        if all(s.entry_id != entry.id for s in found):
+            found.append(Suggestion(entry.id, entry.question, confidence))
+        if len(found) == limit:
+            break
+    return found
+
+
+def clarification_already_tried(events: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether the bot's last action before the latest user message was a clarification."""
+    seen_latest_user = False
+    for event in reversed(list(events)):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_latest_user:
+                return False
+            seen_latest_user = True
+        elif kind == "action" and seen_latest_user:
+            name = event.get("name")
+            if name in {"action_listen", "utter_clarify_none"}:
+                continue
+            return name == CLARIFY_ACTION
+    return False

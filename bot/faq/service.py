@@ -1,0 +1,14 @@
+"""The knowledge base as the action server sees it: loaded once, on first use."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from bot.faq.knowledge_base import KnowledgeBase, load_knowledge_base
+
+
+@lru_cache(maxsize=1)
+def knowledge_base(data_path: str = "data") -> KnowledgeBase:
+    """The FAQ knowledge base under ``data_path`` (relative to the working directory)."""
+    return load_knowledge_base([Path(data_path)])

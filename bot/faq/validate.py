@@ -1,0 +1,150 @@
+"""Content checks designers get from `make validate`, each naming file and entry.
+
+On top of ``rasa data validate``: every FAQ entry has an answer and a topic, no
+duplicate or near-duplicate examples across entries and intents, every response a
+rule or story uses exists, and every answer fits the channels' message limits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.faq.knowledge_base import FaqEntry, KnowledgeBase, load_knowledge_base
+from bot.faq.yaml_source import ContentError, line_of, load_yaml
+
+#: Slack's section-block text limit (3,000) is the tightest of our channels (Telegram: 4,096).
+MAX_ANSWER_CHARS = 3000
+MIN_EXAMPLES = 12
+NEAR_DUPLICATE_JACCARD = 0.85
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, located."""
+
+    path: Path
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
+class _Example:
+    text: str
+    owner: str  # "FAQ entry 'x'" or "intent 'y'"
+    path: Path
+    line: int | None
+
+
+def validate_project(root: Path) -> list[Finding]:
+    """All findings for the project in ``root`` (empty when the content is clean)."""
+    try:
+        knowledge_base = load_knowledge_base([root / "data"])
+        domain = load_yaml(root / "domain.yml") or {}
+        nlu_examples = list(_nlu_examples(_yaml_files(root / "data")))
+        used = list(_used_responses([*_yaml_files(root / "data"), *_yaml_files(root / "tests")]))
+    except ContentError as error:
+        return [Finding(error.path, error.line, error.message)]
+    findings = [*check_entries(knowledge_base), *check_answer_lengths(knowledge_base, domain)]
+    faq_examples = [
+        _Example(text, f"FAQ entry '{e.id}'", e.source, e.line)
+        for e in knowledge_base.entries
+        for text in e.examples
+    ]
+    findings += check_duplicates([*faq_examples, *nlu_examples])
+    findings += check_responses_exist(knowledge_base, domain, used)
+    return findings
+
+
+def check_entries(knowledge_base: KnowledgeBase) -> Iterator[Finding]:
+    """Ids are unique; every entry has a topic, an answer and enough examples."""
+    seen: dict[str, FaqEntry] = {}
+    for entry in knowledge_base.entries:
+        where = f"FAQ entry '{entry.id}'"
+        if entry.id in seen:
+            first = seen[entry.id]
+            yield Finding(entry.source, entry.line, f"{where} is defined twice (first at {first.source}:{first.line})")
+        seen.setdefault(entry.id, entry)
+        if not entry.topic:
+            yield Finding(entry.source, entry.line, f"{where} has no topic")
+        if len(entry.examples) < MIN_EXAMPLES:
+            yield Finding(entry.source, entry.line, f"{where} has {len(entry.examples)} examples; write at least {MIN_EXAMPLES}")
+
+
+def check_answer_lengths(knowledge_base: KnowledgeBase, domain: dict[str, Any]) -> Iterator[Finding]:
+    """Every FAQ answer and domain response text fits in one channel message."""
+    for entry in knowledge_base.entries:
+        if len(entry.answer) > MAX_ANSWER_CHARS:
+            yield Finding(entry.source, entry.line, f"FAQ entry '{entry.id}': the answer has {len(entry.answer)} characters; the limit is {MAX_ANSWER_CHARS}")
+    for name, variants in (domain.get("responses") or {}).items():
+        for variant in variants or []:
+            text = variant.get("text", "") if isinstance(variant, dict) else ""
+            if len(text) > MAX_ANSWER_CHARS:
+                yield Finding(Path("domain.yml"), line_of(variant), f"response '{name}' has {len(text)} characters; the limit is {MAX_ANSWER_CHARS}")
+
+
+def check_duplicates(examples: list[_Example]) -> Iterator[Finding]:
+    """No example twice, and no near-duplicates across different entries or intents."""
+    by_text: dict[str, _Example] = {}
+    for example in examples:
+        key = " ".join(_WORD.findall(example.text.lower()))
+        first = by_text.get(key)
+        if first is None:
+            by_text[key] = example
+        elif first.owner == example.owner:
+            yield Finding(example.path, example.line, f"{example.owner}: the example '{example.text}' appears twice")
+        else:
+            yield Finding(example.path, example.line, f"{example.owner}: the example '{example.text}' is also an example of {first.owner} ({first.path})")
+    token_sets = [(set(_WORD.findall(t)), e) for t, e in by_text.items()]
+    for (a_tokens, a), (b_tokens, b) in itertools.combinations(token_sets, 2):
+        if a.owner == b.owner or min(len(a_tokens), len(b_tokens)) < 3:
+            continue
+        similarity = len(a_tokens & b_tokens) / len(a_tokens | b_tokens)
+        if similarity >= NEAR_DUPLICATE_JACCARD:
+            yield Finding(b.path, b.line, f"{b.owner}: the example '{b.text}' nearly duplicates '{a.text}' of {a.owner}; make them distinct or merge the entries")
+
+
+def check_responses_exist(knowledge_base: KnowledgeBase, domain: dict[str, Any], used: list[tuple[str, Path, int | None]]) -> Iterator[Finding]:
+    """Every ``utter_`` action a rule, story or test uses has a response."""
+    known = set((domain.get("responses") or {}).keys())
+    known |= {entry.response_name for entry in knowledge_base.entries}
+    known |= {"utter_faq"}  # Rasa's retrieval action, answered by the response selector
+    for action, path, line in used:
+        if action.startswith("utter_") and action not in known:
+            yield Finding(path, line, f"the response '{action}' is used but not defined in domain.yml or data/faq")
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix in {".yml", ".yaml"} and p.is_file())
+
+
+def _nlu_examples(paths: Iterable[Path]) -> Iterator[_Example]:
+    for path in paths:
+        document = load_yaml(path)
+        if not isinstance(document, dict):
+            continue
+        for block in document.get("nlu") or []:
+            if isinstance(block, dict) and "intent" in block:
+                for text in str(block.get("examples") or "").splitlines():
+                    text = text.strip().removeprefix("- ").strip()
+                    if text:
+                        yield _Example(text, f"intent '{block['intent']}'", path, line_of(block))
+
+
+def _used_responses(paths: Iterable[Path]) -> Iterator[tuple[str, Path, int | None]]:
+    for path in paths:
+        document = load_yaml(path)
+        if not isinstance(document, dict):
+            continue
+        for flow in [*(document.get("rules") or []), *(document.get("stories") or [])]:
+            for step in (flow.get("steps") or []) if isinstance(flow, dict) else []:
+                if isinstance(step, dict) and isinstance(step.get("action"), str):
+                    yield step["action"], path, line_of(step)

@@ -1,0 +1,1 @@
+"""One channel-neutral response model, rendered per channel by small pure functions."""

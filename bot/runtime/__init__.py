@@ -1,0 +1,1 @@
+"""Running the bot: runtime configuration and the process supervisor behind `make run`."""

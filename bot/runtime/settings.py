@@ -1,0 +1,96 @@
+"""Runtime configuration: endpoints.yml and credentials.yml, overridden from the environment.
+
+Secrets only ever come from environment variables; nothing here logs their values.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def runtime_endpoints(template: Path, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """``endpoints.yml`` with production stores switched on by environment variables."""
+    endpoints: dict[str, Any] = yaml.safe_load(template.read_text()) or {}
+    if url := env.get("BOT_TRACKER_STORE_URL"):
+        endpoints["tracker_store"] = sql_store(url)
+    if url := env.get("BOT_LOCK_STORE_URL"):
+        endpoints["lock_store"] = redis_store(url)
+    if url := env.get("BOT_ACTION_SERVER_URL"):
+        endpoints["action_endpoint"] = {"url": url}
+    return endpoints
+
+
+def sql_store(url: str) -> dict[str, Any]:
+    """Rasa's SQL tracker store settings for a ``postgresql://`` or ``sqlite:///`` URL."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        return {"type": "SQL", "dialect": "sqlite", "db": parsed.path.lstrip("/") or ".state/tracker.db"}
+    if parsed.scheme not in {"postgresql", "postgres"}:
+        raise ValueError("BOT_TRACKER_STORE_URL must be postgresql://... or sqlite:///...")
+    return {
+        "type": "SQL",
+        "dialect": "postgresql",
+        "url": parsed.hostname or "localhost",
+        "port": parsed.port or 5432,
+        "db": parsed.path.lstrip("/") or "postgres",
+        "username": parsed.username or "",
+        "password": parsed.password or "",
+    }
+
+
+def redis_store(url: str) -> dict[str, Any]:
+    """Rasa's Redis lock store settings for a ``redis://host:port/db`` URL."""
+    parsed = urlparse(url)
+    return {
+        "type": "redis",
+        "url": parsed.hostname or "localhost",
+        "port": parsed.port or 6379,
+        "db": int(parsed.path.lstrip("/") or 0),
+        "password": parsed.password,
+        "key_prefix": "support_bot",
+    }
+
+
+def runtime_credentials(template: Path, env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """The channels of ``credentials.yml`` whose variables are all set, with values filled in."""
+    channels: dict[str, Any] = yaml.safe_load(template.read_text()) or {}
+    enabled: dict[str, Any] = {}
+    for name, settings in channels.items():
+        needed = _variables(settings)
+        if all(env.get(v) for v in needed):
+            enabled[name] = _substitute(settings, env)
+    return enabled
+
+
+def external_channels(credentials: Mapping[str, Any]) -> list[str]:
+    """Enabled channels other than the local REST one."""
+    return [name for name in credentials if name not in {"rest", "channels.local.LocalInput"}]
+
+
+def _variables(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return set(_VARIABLE.findall(value))
+    if isinstance(value, dict):
+        return set().union(*(_variables(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_variables(v) for v in value)) if value else set()
+    return set()
+
+
+def _substitute(value: Any, env: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return _VARIABLE.sub(lambda m: env[m.group(1)], value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, env) for v in value]
+    return value

@@ -1,0 +1,96 @@
+"""Real Rasa and action servers for end-to-end tests, on ephemeral loopback ports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.runtime.supervisor import Service, python_tool, running
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "support-bot.tar.gz"
+
+
+@dataclass(frozen=True)
+class RunningBot:
+    """Where a started bot answers."""
+
+    rasa_url: str
+    actions_url: str
+    port: int
+    state: Path
+
+
+def free_port() -> int:
+    """A currently free TCP port on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    credentials: Mapping[str, Any] | None = None,
+    *,
+    model: Path = DEFAULT_MODEL,
+    endpoints: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    state: Path | None = None,
+) -> AsyncIterator[RunningBot]:
+    """Starts the action server and Rasa server; stops both on exit.
+
+    ``credentials`` is the content of credentials.yml (default: the REST channel only);
+    ``endpoints`` overrides entries of the generated endpoints (default: a SQLite
+    tracker store in ``state``, in-memory lock store).
+    """
+    if not model.exists():
+        raise FileNotFoundError(f"no trained model at {model}: run `make train` first")
+    with contextlib.ExitStack() as stack:
+        folder = state or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bot-e2e-")))
+        port, actions_port = free_port(), free_port()
+        config = {
+            "action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
+            "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(folder / "tracker.db")},
+            "lock_store": {"type": "in_memory"},
+            **(endpoints or {}),
+        }
+        (folder / "endpoints.yml").write_text(yaml.safe_dump(config))
+        (folder / "credentials.yml").write_text(yaml.safe_dump(dict(credentials or {"rest": None})))
+        rasa = python_tool("rasa")
+        services = [
+            Service(
+                "action server",
+                [rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+                f"http://127.0.0.1:{actions_port}/health",
+                folder / "actions.log",
+            ),
+            Service(
+                "Rasa server",
+                [rasa, "run", "--model", str(model), "--enable-api", "--port", str(port),
+                 "--endpoints", str(folder / "endpoints.yml"),
+                 "--credentials", str(folder / "credentials.yml")],
+                f"http://127.0.0.1:{port}/status",
+                folder / "rasa.log",
+            ),
+        ]
+        child_env = {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "BOT_SQLITE_PATH": str(folder / "bot.db"),
+            **(env or {}),
+        }
+        previous = Path.cwd()
+        os.chdir(PROJECT_ROOT)  # the action server imports `actions` and reads data/
+        try:
+            async with running(services, env=child_env):
+                yield RunningBot(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{actions_port}", port, folder)
+        finally:
+            os.chdir(previous)

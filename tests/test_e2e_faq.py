@@ -1,0 +1,102 @@
+"""End to end through Rasa's HTTP API with the trained model: the FAQ answers held-out questions.
+
+The paraphrases in tests/data/heldout_paraphrases.yml are not in the training data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+
+from bot.faq.knowledge_base import load_knowledge_base
+from bot.testing.servers import RunningBot
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = Path(__file__).resolve().parents[1]
+HELDOUT = yaml.safe_load((PROJECT / "tests/data/heldout_paraphrases.yml").read_text())
+DOMAIN = yaml.safe_load((PROJECT / "domain.yml").read_text())
+KNOWLEDGE_BASE = load_knowledge_base([PROJECT / "data"])
+#: Share of held-out paraphrases that must get exactly the right answer.
+MIN_FAQ_ACCURACY = 0.90
+
+
+def texts(response: str) -> set[str]:
+    return {variant["text"] for variant in DOMAIN["responses"][response]}
+
+
+async def say(bot: RunningBot, text: str, sender: str | None = None) -> list[dict[str, Any]]:
+    payload = {"sender": sender or f"test-{uuid.uuid4()}", "message": text}
+    async with aiohttp.ClientSession() as session, session.post(
+        f"{bot.rasa_url}/webhooks/rest/webhook", json=payload
+    ) as reply:
+        assert reply.status == 200
+        messages: list[dict[str, Any]] = await reply.json()
+        return messages
+
+
+async def test_held_out_paraphrases_get_the_right_answer(rest_bot: RunningBot) -> None:
+    misses = []
+    total = 0
+    for entry_id, paraphrases in HELDOUT["heldout"].items():
+        entry = KNOWLEDGE_BASE.entry(entry_id)
+        assert entry is not None, f"held-out data names an unknown entry {entry_id}"
+        for text in paraphrases:
+            total += 1
+            answers = [m.get("text") for m in await say(rest_bot, text)]
+            if entry.answer not in answers:
+                misses.append((text, entry_id))
+    accuracy = 1 - len(misses) / total
+    assert accuracy >= MIN_FAQ_ACCURACY, f"{accuracy:.1%} right; misses: {misses}"
+
+
+async def test_held_out_dialogue_phrases_get_their_response(rest_bot: RunningBot) -> None:
+    expected = {
+        "greet": "utter_greet", "goodbye": "utter_goodbye", "thanks": "utter_you_are_welcome",
+        "bot_challenge": "utter_iamabot", "out_of_scope": "utter_out_of_scope",
+        "chitchat_capabilities": "utter_capabilities", "human_handoff": "utter_handoff",
+    }
+    misses = []
+    for intent, response in expected.items():
+        for text in HELDOUT["heldout_intents"][intent]:
+            answers = {m.get("text") for m in await say(rest_bot, text)}
+            if not answers & texts(response):
+                misses.append((text, intent, answers))
+    assert len(misses) <= 1, misses
+
+
+async def test_nonsense_gets_clarification_or_the_offer_of_a_human(rest_bot: RunningBot) -> None:
+    fallback = texts("utter_clarify") | texts("utter_offer_human") | texts("utter_out_of_scope")
+    wrong = []
+    for text in HELDOUT["nonsense"]:
+        answers = {m.get("text") for m in await say(rest_bot, text)}
+        if not answers & fallback:
+            wrong.append((text, answers))
+    assert len(wrong) <= 1, wrong
+
+
+async def test_a_clarification_offers_buttons_and_a_click_answers(rest_bot: RunningBot) -> None:
+    sender = f"test-{uuid.uuid4()}"
+    messages = await say(rest_bot, "payment thing issue", sender)
+    clarification = next(m for m in messages if m.get("text") in texts("utter_clarify"))
+    buttons = clarification["buttons"]
+    assert 2 <= len(buttons) <= 4
+    assert buttons[-1] == {"title": "None of these", "payload": "/clarify_none"}
+    chosen = buttons[0]
+    entry = next(e for e in KNOWLEDGE_BASE.entries if e.question == chosen["title"])
+    answers = [m.get("text") for m in await say(rest_bot, chosen["payload"], sender)]
+    assert entry.answer in answers
+
+
+async def test_when_clarification_fails_a_human_is_offered(rest_bot: RunningBot) -> None:
+    sender = f"test-{uuid.uuid4()}"
+    await say(rest_bot, "payment thing issue", sender)
+    answers = {m.get("text") for m in await say(rest_bot, "/clarify_none", sender)}
+    assert answers & texts("utter_offer_human")
+    answers = {m.get("text") for m in await say(rest_bot, "yes please", sender)}
+    assert answers & texts("utter_handoff")
