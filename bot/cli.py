@@ -17,6 +17,9 @@ COMMAND_MODULES = [
     "bot.commands.run",
     "bot.commands.chat",
     "bot.commands.validate",
+    "bot.commands.agent",
+    "bot.commands.worker",
+    "bot.commands.queue",
 ]
 
 

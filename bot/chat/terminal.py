@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
+from urllib.parse import quote
 
 import aiohttp
 
@@ -44,29 +46,72 @@ def choose(text: str, buttons: list[dict[str, Any]]) -> str:
     return text
 
 
+class _Conversation:
+    """The chat's view of the conversation: which bot messages were already shown."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, sender: str, out: TextIO) -> None:
+        self.session, self.base_url, self.sender, self.out = session, base_url, sender, out
+        self.lock = asyncio.Lock()
+        self.shown = 0
+        self.buttons: list[dict[str, Any]] = []
+
+    async def bot_events(self) -> list[dict[str, Any]]:
+        url = f"{self.base_url}/conversations/{quote(self.sender, safe='')}/tracker"
+        async with self.session.get(url) as reply:
+            reply.raise_for_status()
+            tracker = await reply.json()
+        return [e for e in tracker.get("events") or [] if e.get("event") == "bot"]
+
+    async def send(self, text: str) -> None:
+        async with self.lock:
+            payload = {"sender": self.sender, "message": choose(text, self.buttons)}
+            async with self.session.post(f"{self.base_url}/webhooks/rest/webhook", json=payload) as reply:
+                reply.raise_for_status()
+                messages = await reply.json()
+            self.buttons = []
+            for message in messages:
+                self.buttons = render(message, self.out) or self.buttons
+            self.shown = len(await self.bot_events())
+
+    async def follow(self, interval: float = 1.5) -> None:
+        """Prints bot messages that arrive outside a reply (a person from support, wait updates)."""
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(aiohttp.ClientError):
+                async with self.lock:
+                    events = await self.bot_events()
+                    for event in events[self.shown :]:
+                        self.out.write("\n")
+                        message = {"text": event.get("text"), **(event.get("data") or {})}
+                        self.buttons = render(message, self.out) or self.buttons
+                        self.out.write("You: ")
+                        self.out.flush()
+                    self.shown = max(self.shown, len(events))
+
+
 async def chat(base_url: str, sender: str, read_line: ReadLine, out: TextIO = sys.stdout) -> None:
     """Runs the conversation until end of input or ``/exit``."""
     out.write("Chat with the support bot. Type /exit to leave; type a number to pick a button.\n")
-    buttons: list[dict[str, Any]] = []
     async with aiohttp.ClientSession() as session:
-        while True:
-            out.write("You: ")
-            out.flush()
-            line = await read_line()
-            if line is None or line.strip() == "/exit":
-                out.write("\n")
-                return
-            text = line.strip()
-            if not text:
-                continue
-            payload = {"sender": sender, "message": choose(text, buttons)}
-            try:
-                async with session.post(f"{base_url}/webhooks/rest/webhook", json=payload) as reply:
-                    reply.raise_for_status()
-                    messages = await reply.json()
-            except aiohttp.ClientError as error:
-                out.write(f"(The bot could not be reached: {error}. Is it running?)\n")
-                continue
-            buttons = []
-            for message in messages:
-                buttons = render(message, out) or buttons
+        conversation = _Conversation(session, base_url, sender, out)
+        with contextlib.suppress(aiohttp.ClientError):
+            conversation.shown = len(await conversation.bot_events())
+        follower = asyncio.create_task(conversation.follow())
+        try:
+            while True:
+                out.write("You: ")
+                out.flush()
+                line = await read_line()
+                if line is None or line.strip() == "/exit":
+                    out.write("\n")
+                    return
+                if not line.strip():
+                    continue
+                try:
+                    await conversation.send(line.strip())
+                except aiohttp.ClientError as error:
+                    out.write(f"(The bot could not be reached: {error}. Is it running?)\n")
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower

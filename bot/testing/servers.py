@@ -60,6 +60,7 @@ async def running_bot(
             "action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
             "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(folder / "tracker.db")},
             "lock_store": {"type": "in_memory"},
+            "event_broker": {"type": "bot.handoff.relay.RelayEventBroker"},
             **(endpoints or {}),
         }
         (folder / "endpoints.yml").write_text(yaml.safe_dump(config))
@@ -85,6 +86,7 @@ async def running_bot(
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "BOT_SQLITE_PATH": str(folder / "bot.db"),
+            "BOT_RASA_URL": f"http://127.0.0.1:{port}",
             **(env or {}),
         }
         previous = Path.cwd()

@@ -1,0 +1,78 @@
+"""Handoff actions: escalate to the human queue; record the customer's rating."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.handoff.escalation import Conversation, customer_message, escalate, tracker_events
+from bot.handoff.service import handoff_services
+from bot.handoff.tickets import EscalationReason
+from bot.handoff.triggers import EscalationRules, escalation_reason
+
+logger = logging.getLogger(__name__)
+
+
+def conversation_of(tracker: Tracker) -> Conversation:
+    """The escalation's view of a rasa_sdk tracker."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    return Conversation(
+        conversation_id=tracker.sender_id,
+        channel=tracker.get_latest_input_channel() or "rest",
+        events=tracker.events,
+        customer_name=str(metadata.get("user_name") or ""),
+        tier=str(metadata.get("customer_tier") or "standard"),
+    )
+
+
+class ActionEscalate(Action):
+    """Opens a ticket, pings agents, pauses the bot, and tells the customer what happens next."""
+
+    def name(self) -> str:
+        return "action_escalate"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        conversation = conversation_of(tracker)
+        reason = escalation_reason(conversation.user_turns(), EscalationRules.load()) or EscalationReason.REQUESTED
+        try:
+            services = handoff_services()
+            outcome = await escalate(
+                conversation, reason, store=services.store, notifier=services.notifier,
+                hours=services.config.hours, knowledge_base=services.knowledge_base,
+            )
+        except Exception:
+            logger.exception("escalation failed for a conversation")
+            dispatcher.utter_message(response="utter_handoff_failed")
+            return []
+        response, values = customer_message(outcome)
+        dispatcher.utter_message(response=response, **values)
+        return tracker_events(outcome, reason)
+
+
+class ActionRecordCsat(Action):
+    """Keeps the customer's 1-5 rating with who resolved the conversation (docs/events.md)."""
+
+    def name(self) -> str:
+        return "action_record_csat"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        score = next(tracker.get_latest_entity_values("csat_score"), None)
+        try:
+            rating = int(float(str(score)))
+        except ValueError:
+            rating = 0
+        if not 1 <= rating <= 5:
+            dispatcher.utter_message(response="utter_ask_csat")
+            return []
+        resolved_by = "agent" if tracker.get_slot("handoff_state") == "resolved" else "bot"
+        ticket = tracker.get_slot("handoff_ticket")
+        dispatcher.utter_message(response="utter_csat_thanks")
+        return [{"event": "slot", "name": "csat_score", "value": rating,
+                 "metadata": {"resolved_by": resolved_by, "ticket_id": ticket}}]

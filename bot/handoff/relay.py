@@ -1,0 +1,65 @@
+"""Customers' messages during a handoff reach the agents: a Rasa event broker.
+
+Configured in endpoints.yml as ``event_broker: {type: bot.handoff.relay.RelayEventBroker}``.
+Rasa logs a paused conversation's messages without answering them; this broker sees
+every logged event and forwards the customer's words to the ticket's agents, and
+answers the customer's choices while they wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from bot.handoff.service import HandoffServices, handoff_services
+from bot.handoff.tickets import TicketState
+
+logger = logging.getLogger(__name__)
+
+#: Intents a waiting customer can send with the buttons of the "nobody yet" notice.
+WAITING_CHOICES = {
+    "handoff_keep_waiting": "utter_handoff_keep_waiting",
+    "handoff_leave_message": "utter_handoff_leave_message",
+}
+
+
+class RelayEventBroker:
+    """Forwards customer messages of conversations with an open ticket (duck-typed EventBroker)."""
+
+    def __init__(self, services: HandoffServices | None = None) -> None:
+        self._services = services
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    async def from_endpoint_config(cls, broker_config: Any, event_loop: Any = None) -> RelayEventBroker:
+        return cls()
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """Called by Rasa's tracker store for every new event; never blocks the turn."""
+        if event.get("event") != "user" or not event.get("sender_id"):
+            return
+        task = asyncio.get_running_loop().create_task(self._forward(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _forward(self, event: dict[str, Any]) -> None:
+        services = self._services or handoff_services()
+        try:
+            ticket = await services.store.find_open(str(event["sender_id"]))
+            if ticket is None or ticket.state not in (TicketState.QUEUED, TicketState.CLAIMED):
+                return
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent in WAITING_CHOICES:
+                await services.desk.tell_customer(ticket, WAITING_CHOICES[intent])
+                return
+            await services.notifier.customer_said(ticket, str(event.get("text") or ""))
+        except Exception:
+            logger.exception("could not relay a customer message to the agents")
+
+    def is_ready(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

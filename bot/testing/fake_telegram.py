@@ -1,0 +1,326 @@
+"""A fake Telegram Bot API server for tests, and the pytest fixtures around it.
+
+It speaks the real wire protocol (``/bot<token>/<method>``, JSON or form bodies, the
+``{"ok": ...}`` envelope), so the unmodified python-telegram-bot client talks to it
+through ``base_url``. Every request is validated against the shared Bot API spec and so
+is every Update it produces; :attr:`FakeTelegram.violations` collects what does not
+conform and the ``fake_telegram`` fixture fails the test when it is not empty.
+
+Fixtures (``fake_telegram`` ...) live in :mod:`bot.testing.telegram_plugin`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.testing.telegram_html import HtmlError, visible_text
+from bot.testing.telegram_spec import BotApiSpec
+from bot.testing.telegram_updates import UpdateFactory
+
+TOKEN = "123456789:TEST-token_for-the-fake-server"
+BOT_USERNAME = "lumen_support_test_bot"
+_CALLBACK_DATA_MAX_BYTES = 64
+
+
+@dataclass
+class ApiCall:
+    """One request the fake received."""
+
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeTelegram:
+    """The Bot API on 127.0.0.1 at an ephemeral port; start with ``async with``."""
+
+    def __init__(self, spec: BotApiSpec, token: str = TOKEN, username: str = BOT_USERNAME) -> None:
+        self.spec = spec
+        self.token = token
+        self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Lumen",
+                         "username": username, "can_join_groups": True,
+                         "can_read_all_group_messages": False, "supports_inline_queries": False}
+        self.make = UpdateFactory(self.bot_user)
+        self.violations: list[str] = []
+        self.calls: list[ApiCall] = []
+        self.sent: dict[int, dict[str, Any]] = {}  # message_id -> message (with "html")
+        self.commands: list[dict[str, Any]] = []
+        self.webhook: dict[str, Any] | None = None
+        self.answered_callbacks: set[str] = set()
+        self.pending_callbacks: set[str] = set()
+        self._updates: list[dict[str, Any]] = []
+        self._changed = asyncio.Condition()
+        self._failures: dict[str, list[web.Response]] = {}
+        self._message_ids = itertools.count(1000)
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        self.port = 0
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def __aenter__(self) -> FakeTelegram:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        """PTB's ``base_url`` (the token is appended by the client)."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # -- test controls -----------------------------------------------------------------
+    def fail_next(self, method: str, *, retry_after: int | None = None, status: int = 502) -> None:
+        """The next call of ``method`` fails: 429 with ``retry_after``, else HTTP ``status``."""
+        if retry_after is not None:
+            body = {"ok": False, "error_code": 429, "parameters": {"retry_after": retry_after},
+                    "description": f"Too Many Requests: retry after {retry_after}"}
+            response = web.json_response(body, status=429)
+        else:
+            body = {"ok": False, "error_code": status, "description": "Bad Gateway"}
+            response = web.json_response(body, status=status)
+        self._failures.setdefault(method, []).append(response)
+
+    async def inject(self, update: dict[str, Any], *, secret: str | None = "") -> int | None:
+        """Delivers ``update`` like Telegram: to the webhook when one is set, else to getUpdates.
+
+        For a webhook, ``secret`` overrides the header ("" = the registered secret,
+        None = no header); returns the webhook's HTTP status.
+        """
+        self._check("Update", update)
+        if self.webhook is None:
+            async with self._changed:
+                self._updates.append(update)
+                self._changed.notify_all()
+            return None
+        headers = {}
+        token = self.webhook.get("secret_token") if secret == "" else secret
+        if token is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = token
+        async with aiohttp.ClientSession() as session:
+            async with session.post(self.webhook["url"], json=update, headers=headers) as response:
+                if response.status != 200 and "callback_query" in update:
+                    self.pending_callbacks.discard(update["callback_query"]["id"])
+                return response.status
+
+    def calls_of(self, method: str) -> list[ApiCall]:
+        return [call for call in self.calls if call.method == method]
+
+    def messages_to(self, chat_id: int) -> list[dict[str, Any]]:
+        """Messages the bot sent to ``chat_id``, oldest first (current state after edits)."""
+        return [m for m in self.sent.values() if m["chat"]["id"] == chat_id]
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
+        """Waits until ``predicate()`` is truthy; returns its value or fails the test."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if value := predicate():
+                return value
+            await asyncio.sleep(0.05)
+        pytest.fail(f"timed out after {timeout}s; calls so far: {[c.method for c in self.calls]}")
+
+    async def wait_for_messages(self, chat_id: int, count: int = 1, timeout: float = 30.0
+                                ) -> list[dict[str, Any]]:
+        """The first ``count`` messages sent to ``chat_id``, waiting for them."""
+        return await self.wait_for(
+            lambda: self.messages_to(chat_id)[:count] if len(self.messages_to(chat_id)) >= count
+            else None, timeout)
+
+    # -- the API -----------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        params, form = await _read_params(request)
+        self.calls.append(ApiCall(method, params))
+        problems = self.spec.validate_request(method, params, form=form)
+        self.violations.extend(problems)
+        if problems:
+            return _error(400, f"Bad Request: {problems[0]}")
+        values = {k: _decode(v) if form else v for k, v in params.items()}
+        if self._failures.get(method):
+            return self._failures[method].pop(0)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            self.violations.append(f"{method}: valid but not implemented by the fake")
+            return _error(404, "Not Found")
+        try:
+            result = await handler(values)
+        except _ApiError as error:
+            return _error(400, f"Bad Request: {error}")
+        return web.json_response({"ok": True, "result": result})
+
+    async def _api_getMe(self, _: dict[str, Any]) -> Any:
+        return self.bot_user
+
+    async def _api_getUpdates(self, values: dict[str, Any]) -> Any:
+        if self.webhook is not None:
+            raise _ApiError("can't use getUpdates method while webhook is active")
+        offset, limit = int(values.get("offset", 0)), int(values.get("limit", 100))
+        timeout = min(float(values.get("timeout", 0)), 10.0)
+        async with self._changed:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if not self._updates and timeout > 0 and not self._closing:
+                try:
+                    await asyncio.wait_for(self._changed.wait(), timeout)
+                except asyncio.TimeoutError:
+                    pass
+            return self._updates[:limit]
+
+    async def _api_setWebhook(self, values: dict[str, Any]) -> Any:
+        self.webhook = {"url": values["url"], "secret_token": values.get("secret_token")}
+        return True
+
+    async def _api_deleteWebhook(self, _: dict[str, Any]) -> Any:
+        self.webhook = None
+        return True
+
+    async def _api_getWebhookInfo(self, _: dict[str, Any]) -> Any:
+        url = (self.webhook or {}).get("url", "")
+        return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+
+    async def _api_setMyCommands(self, values: dict[str, Any]) -> Any:
+        for command in values["commands"]:
+            name, description = command["command"], command["description"]
+            if not (1 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.islower()):
+                raise _ApiError(f"BOT_COMMAND_INVALID: {name!r}")
+            if not 1 <= len(description) <= 256:
+                raise _ApiError("BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands = list(values["commands"])
+        return True
+
+    async def _api_getMyCommands(self, _: dict[str, Any]) -> Any:
+        return self.commands
+
+    async def _api_sendChatAction(self, _: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_sendMessage(self, values: dict[str, Any]) -> Any:
+        chat_id = int(values["chat_id"])
+        message = {"message_id": next(self._message_ids), "from": self.bot_user,
+                   "date": int(time.time()), "chat": self.make.chat_of(chat_id)}
+        self._render(message, values)
+        self.sent[message["message_id"]] = message
+        return self._public(message)
+
+    async def _api_sendPhoto(self, values: dict[str, Any]) -> Any:
+        values = {**values, "text": values.get("caption", ""), "photo": values["photo"]}
+        return await self._api_sendMessage(values)
+
+    async def _api_editMessageText(self, values: dict[str, Any]) -> Any:
+        message = self._stored(values)
+        self._render(message, {"reply_markup": None, **values})
+        return self._public(message)
+
+    async def _api_editMessageReplyMarkup(self, values: dict[str, Any]) -> Any:
+        message = self._stored(values)
+        markup = values.get("reply_markup")
+        self._check_markup(markup)
+        message["reply_markup"] = markup
+        return self._public(message)
+
+    async def _api_answerCallbackQuery(self, values: dict[str, Any]) -> Any:
+        query_id = values["callback_query_id"]
+        if query_id not in self.pending_callbacks:
+            raise _ApiError("query is too old and response timeout expired or query ID is invalid")
+        self.pending_callbacks.discard(query_id)
+        self.answered_callbacks.add(query_id)
+        return True
+
+    async def _api_close(self, _: dict[str, Any]) -> Any:
+        return True
+
+    # -- helpers -----------------------------------------------------------------------
+    def _render(self, message: dict[str, Any], values: dict[str, Any]) -> None:
+        text = str(values.get("text", ""))
+        if values.get("parse_mode") not in (None, "HTML"):
+            self.violations.append(f"unexpected parse_mode {values.get('parse_mode')!r}")
+        try:
+            visible = visible_text(text) if values.get("parse_mode") == "HTML" else text
+        except HtmlError as error:
+            raise _ApiError(f"can't parse entities: {error}") from error
+        if not visible.strip() and "photo" not in values:
+            raise _ApiError("message text is empty")
+        if len(visible) > 4096:
+            raise _ApiError("message is too long")
+        self._check_markup(values.get("reply_markup"))
+        message.update(text=visible, html=text, reply_markup=values.get("reply_markup"))
+        if "photo" in values:
+            message["photo_url"] = values["photo"]
+
+    def _check_markup(self, markup: Any) -> None:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                if len(button.get("callback_data", "").encode()) > _CALLBACK_DATA_MAX_BYTES:
+                    raise _ApiError("BUTTON_DATA_INVALID")
+                if not button.get("text"):
+                    raise _ApiError("BUTTON_TEXT_INVALID")
+
+    def _stored(self, values: dict[str, Any]) -> dict[str, Any]:
+        message = self.sent.get(int(values.get("message_id", 0)))
+        if message is None or message["chat"]["id"] != int(values.get("chat_id", 0)):
+            raise _ApiError("message to edit not found")
+        return message
+
+    def _public(self, message: dict[str, Any]) -> dict[str, Any]:
+        public = {k: v for k, v in message.items() if k not in {"html", "photo_url"} and v is not None}
+        self._check("Message", public)
+        return public
+
+    def _check(self, type_name: str, value: dict[str, Any]) -> None:
+        self.violations.extend(self.spec.validate_object(type_name, value))
+        if type_name == "Update" and "callback_query" in value:
+            self.pending_callbacks.add(value["callback_query"]["id"])
+
+
+class _ApiError(Exception):
+    pass
+
+
+def _error(status: int, description: str) -> web.Response:
+    return web.json_response({"ok": False, "error_code": status, "description": description},
+                             status=status)
+
+
+def _decode(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+async def _read_params(request: web.Request) -> tuple[dict[str, Any], bool]:
+    """Query string plus body; True when the body was a form (values are JSON-encoded)."""
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        params.update(await request.json() if request.can_read_body else {})
+        return params, False
+    if request.can_read_body:
+        params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+    return params, True
