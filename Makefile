@@ -19,7 +19,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 # Everything the trained model depends on: retrain only when one of these changed.
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
-                $(shell find bot/nlu bot/faq -name '*.py' 2>/dev/null)
+                $(shell find bot/nlu bot/faq bot/sentiment bot/handoff/policy.py bot/handoff/triggers.py -name '*.py' 2>/dev/null)
 
 # Find a Python 3.10: an explicit PYTHON=..., then a working python3.10, then pyenv.
 define find_python
@@ -33,7 +33,7 @@ elif command -v pyenv >/dev/null 2>&1; then \
 fi; \
 if [ -z "$$py" ] || ! "$$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then \
   echo "error: Rasa 3.6 needs Python 3.10 and none was found ($${py:-no python3.10 on PATH, no pyenv 3.10})." >&2; \
-  echo "  Install one (for example: pyenv install 3.10.13) or point to it: make $@ PYTHON=/path/to/python3.10" >&2; \
+  echo "  Install one (for example: pyenv install 3.10.13), or name it: make test PYTHON=/path/to/python3.10" >&2; \
   exit 1; \
 fi
 endef
@@ -54,15 +54,22 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 .PHONY: install
 install: $(BIN)/.installed ## Create the virtualenv and install pinned dependencies
 
-$(MODEL): $(BIN)/.installed $(MODEL_INPUTS)
-	$(RASA) train --fixed-model-name support-bot --out models --quiet
-	@touch $@
-
+# The model is current when the hash of its inputs (names and content) matches the one
+# recorded at its training; mtimes are not trusted (a training that started before an
+# edit would otherwise look fresh).
 .PHONY: train
-train: $(MODEL) ## Train the model if data/, domain.yml or config.yml changed
+train: $(BIN)/.installed ## Train the model if data/, domain.yml, config.yml or our NLU code changed
+	@hash=$$(for f in $(sort $(MODEL_INPUTS)); do echo "$$f"; cat "$$f"; done | sha256sum | cut -c1-32); \
+	if [ -f $(MODEL) ] && [ "$$(cat $(STATE)/model.sha 2>/dev/null)" = "$$hash" ]; then \
+	  echo "The model is up to date ($(MODEL))."; \
+	else \
+	  rm -f $(STATE)/model.sha; \
+	  $(RASA) train --fixed-model-name support-bot --out models --quiet && \
+	  mkdir -p $(STATE) && echo "$$hash" > $(STATE)/model.sha; \
+	fi
 
 .PHONY: run
-run: $(MODEL) ## Start the bot (local chat unless Slack/Telegram credentials are set)
+run: train ## Start the bot (local chat unless Slack/Telegram credentials are set)
 	$(BIN)/bot run
 
 .PHONY: validate
@@ -71,7 +78,7 @@ validate: $(BIN)/.installed ## Validate training data and the FAQ knowledge base
 	$(RASA) data validate --fail-on-warnings --quiet
 
 .PHONY: test
-test: $(MODEL) validate ## Run every test (unit, end to end, conversation tests)
+test: train validate ## Run every test (unit, end to end, conversation tests)
 	$(PY) -m pytest
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out $(STATE)/results/core --quiet
 
@@ -91,3 +98,26 @@ bench-nlu: $(BIN)/.installed ## NLU benchmark on BANKING77: project pipeline vs 
 .PHONY: clean
 clean: ## Remove the virtualenv, models and local state
 	rm -rf $(VENV) models $(STATE)
+
+.PHONY: bench-report
+bench-report: $(BIN)/.installed ## Analytics benchmark: `bot report` over 100,000 generated conversations
+	$(PY) -m bot.bench.report
+
+# Headless Chromium for the test that renders the HTML report (Debian packages, as root).
+$(STATE)/chromium.ok:
+	@mkdir -p $(STATE)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium and chromium-driver (needed by the report rendering test)"; \
+	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; } || { \
+	    echo "error: could not install chromium with apt-get (are you root, is the Debian mirror reachable?)." >&2; \
+	    echo "  Install it yourself: apt-get install chromium chromium-driver" >&2; exit 1; }; \
+	fi
+	@touch $@
+
+.PHONY: train-sentiment
+train-sentiment: $(BIN)/.installed ## Retrain the shipped sentiment/irony weights (bot/sentiment/model/)
+	$(PY) -m bot.sentiment.train
+
+.PHONY: bench-sentiment
+bench-sentiment: $(BIN)/.installed ## Sentiment/irony benchmark beside VADER (.state/bench/sentiment.json)
+	$(PY) -m bot.bench.sentiment

@@ -38,12 +38,19 @@ class ActionEscalate(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         conversation = conversation_of(tracker)
-        reason = escalation_reason(conversation.user_turns(), EscalationRules.load()) or EscalationReason.REQUESTED
+        reason = (
+            escalation_reason(conversation.user_turns(), EscalationRules.load())
+            or EscalationReason.REQUESTED
+        )
         try:
             services = handoff_services()
             outcome = await escalate(
-                conversation, reason, store=services.store, notifier=services.notifier,
-                hours=services.config.hours, knowledge_base=services.knowledge_base,
+                conversation,
+                reason,
+                store=services.store,
+                notifier=services.notifier,
+                hours=services.config.hours,
+                knowledge_base=services.knowledge_base,
             )
         except Exception:
             logger.exception("escalation failed for a conversation")
@@ -74,5 +81,11 @@ class ActionRecordCsat(Action):
         resolved_by = "agent" if tracker.get_slot("handoff_state") == "resolved" else "bot"
         ticket = tracker.get_slot("handoff_ticket")
         dispatcher.utter_message(response="utter_csat_thanks")
-        return [{"event": "slot", "name": "csat_score", "value": rating,
-                 "metadata": {"resolved_by": resolved_by, "ticket_id": ticket}}]
+        return [
+            {
+                "event": "slot",
+                "name": "csat_score",
+                "value": rating,
+                "metadata": {"resolved_by": resolved_by, "ticket_id": ticket},
+            }
+        ]

@@ -20,6 +20,11 @@ COMMAND_MODULES = [
     "bot.commands.agent",
     "bot.commands.worker",
     "bot.commands.queue",
+    "bot.commands.transcript",
+    "bot.commands.report",
+    "bot.commands.suggest",
+    "bot.commands.retention",
+    "bot.commands.sentiment",
 ]
 
 

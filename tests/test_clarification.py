@@ -10,16 +10,25 @@ ENTRIES = [e.id for e in KNOWLEDGE_BASE.entries]
 
 
 def parse_data(*ranking: tuple[str, float]) -> dict[str, object]:
-    return {"response_selector": {"faq": {"ranking": [
-        {"intent_response_key": f"faq/{entry}", "confidence": confidence} for entry, confidence in ranking
-    ]}}}
+    return {
+        "response_selector": {
+            "faq": {
+                "ranking": [
+                    {"intent_response_key": f"faq/{entry}", "confidence": confidence}
+                    for entry, confidence in ranking
+                ]
+            }
+        }
+    }
 
 
 def test_the_top_three_faq_candidates_are_offered_with_their_questions() -> None:
-    found = suggestions(parse_data(*((e, 0.3 - i * 0.05) for i, e in enumerate(ENTRIES[:5]))), KNOWLEDGE_BASE)
+    found = suggestions(
+        parse_data(*((e, 0.3 - i * 0.05) for i, e in enumerate(ENTRIES[:5]))), KNOWLEDGE_BASE
+    )
     assert [s.entry_id for s in found] == ENTRIES[:3]
     assert found[0].question == KNOWLEDGE_BASE.entry(ENTRIES[0]).question  # type: ignore[union-attr]
-    assert found[0].payload == '/choose_faq{"faq_id":"%s"}' % ENTRIES[0]
+    assert found[0].payload == f'/choose_faq{{"faq_id":"{ENTRIES[0]}"}}'
 
 
 def test_unknown_or_negligible_candidates_are_not_offered() -> None:

@@ -34,7 +34,9 @@ def test_an_example_shared_by_two_entries_is_reported(project: Path) -> None:
         "faq:\n  topic: extra\n  entries:\n    - id: extra_entry\n      question: Extra?\n"
         "      answer: An answer.\n      examples:\n"
         + "".join(f"        - unique extra example number {i}\n" for i in range(12))
-        + "        - " + _first_example(project) + "\n"
+        + "        - "
+        + _first_example(project)
+        + "\n"
     )
     messages = [str(f) for f in validate_project(project)]
     assert any("is also an example of FAQ entry" in m and "extra.yml" in m for m in messages)
@@ -77,7 +79,9 @@ def test_too_few_examples_is_reported(project: Path) -> None:
     assert any("has 1 examples; write at least 12" in str(f) for f in validate_project(project))
 
 
-def test_the_command_exits_non_zero_with_located_errors(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_exits_non_zero_with_located_errors(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     faq_file(project).write_text("faq:\n  topic: broken\n  entries: [\n")
     assert main(["validate", "--project", str(project)]) == 1
     output = capsys.readouterr().out

@@ -34,18 +34,27 @@ class TestDeliveryStoreContract:
         assert await store.first_time(event) is False
         assert await store.first_time(key()) is True
 
-    async def test_concurrent_deliveries_of_one_event_let_exactly_one_through(self, store: DeliveryStore) -> None:
+    async def test_concurrent_deliveries_of_one_event_let_exactly_one_through(
+        self, store: DeliveryStore
+    ) -> None:
         event = key()
         results = await asyncio.gather(*(store.first_time(event) for _ in range(20)))
         assert results.count(True) == 1
 
-    async def test_an_undeliverable_message_is_kept_with_its_reason(self, store: DeliveryStore) -> None:
+    async def test_an_undeliverable_message_is_kept_with_its_reason(
+        self, store: DeliveryStore
+    ) -> None:
         conversation = key()
         await store.record_failure("slack", conversation, {"text": "Hello"}, "channel_not_found")
         latest = [f for f in await store.failures(50) if f["conversation_id"] == conversation]
         assert latest == [
-            {"at": latest[0]["at"], "channel": "slack", "conversation_id": conversation,
-             "payload": {"text": "Hello"}, "error": "channel_not_found"}
+            {
+                "at": latest[0]["at"],
+                "channel": "slack",
+                "conversation_id": conversation,
+                "payload": {"text": "Hello"},
+                "error": "channel_not_found",
+            }
         ]
 
 

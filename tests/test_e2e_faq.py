@@ -46,9 +46,10 @@ HANDOFF = ("utter_handoff_queued", "utter_handoff_queued_no_estimate", "utter_ha
 
 async def say(bot: RunningBot, text: str, sender: str | None = None) -> list[dict[str, Any]]:
     payload = {"sender": sender or f"test-{uuid.uuid4()}", "message": text}
-    async with aiohttp.ClientSession() as session, session.post(
-        f"{bot.rasa_url}/webhooks/rest/webhook", json=payload
-    ) as reply:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{bot.rasa_url}/webhooks/rest/webhook", json=payload) as reply,
+    ):
         assert reply.status == 200
         messages: list[dict[str, Any]] = await reply.json()
         return messages
@@ -71,8 +72,11 @@ async def test_held_out_paraphrases_get_the_right_answer(rest_bot: RunningBot) -
 
 async def test_held_out_dialogue_phrases_get_their_response(rest_bot: RunningBot) -> None:
     expected = {
-        "greet": "utter_greet", "goodbye": "utter_goodbye", "thanks": "utter_you_are_welcome",
-        "bot_challenge": "utter_iamabot", "out_of_scope": "utter_out_of_scope",
+        "greet": "utter_greet",
+        "goodbye": "utter_goodbye",
+        "thanks": "utter_you_are_welcome",
+        "bot_challenge": "utter_iamabot",
+        "out_of_scope": "utter_out_of_scope",
         "chitchat_capabilities": "utter_capabilities",
     }
     misses = []

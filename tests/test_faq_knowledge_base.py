@@ -44,7 +44,11 @@ def test_an_entry_keeps_its_examples_answer_and_topic(tmp_path: Path) -> None:
 
 def test_rasa_nlu_files_next_to_faq_files_are_not_taken_for_faq(tmp_path: Path) -> None:
     write(tmp_path, "faq/billing.yml", TOPIC)
-    write(tmp_path, "nlu/other.yml", 'version: "3.1"\nnlu:\n  - intent: greet\n    examples: |\n      - hi\n')
+    write(
+        tmp_path,
+        "nlu/other.yml",
+        'version: "3.1"\nnlu:\n  - intent: greet\n    examples: |\n      - hi\n',
+    )
     assert [t.name for t in load_knowledge_base([tmp_path]).topics] == ["billing"]
 
 
@@ -53,7 +57,9 @@ def test_the_importer_gives_rasa_retrieval_intents_and_responses(tmp_path: Path)
     data = FaqImporter(training_data_paths=[str(tmp_path)]).get_nlu_data()
     assert {m.get("intent_response_key") for m in data.training_examples} == {"faq/pay_bill"}
     assert {m.get("intent") for m in data.training_examples} == {"faq"}
-    assert data.responses["utter_faq/pay_bill"] == [{"text": "You can pay in the **My Lumen** app."}]
+    assert data.responses["utter_faq/pay_bill"] == [
+        {"text": "You can pay in the **My Lumen** app."}
+    ]
 
 
 def test_the_fingerprint_changes_when_content_changes(tmp_path: Path) -> None:
@@ -64,7 +70,9 @@ def test_the_fingerprint_changes_when_content_changes(tmp_path: Path) -> None:
 
 
 def test_bad_yaml_names_the_file_and_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "faq/broken.yml", TOPIC.replace("    - id: pay_bill", "    - id: [pay_bill"))
+    path = write(
+        tmp_path, "faq/broken.yml", TOPIC.replace("    - id: pay_bill", "    - id: [pay_bill")
+    )
     with pytest.raises(ContentError) as caught:
         load_knowledge_base([tmp_path])
     assert caught.value.path == path
@@ -73,7 +81,7 @@ def test_bad_yaml_names_the_file_and_line(tmp_path: Path) -> None:
 
 
 def test_a_missing_answer_names_the_entry(tmp_path: Path) -> None:
-    write(tmp_path, "faq/billing.yml", TOPIC.split("      answer:")[0])
+    write(tmp_path, "faq/billing.yml", TOPIC.split("      answer:", maxsplit=1)[0])
     with pytest.raises(ContentError, match=r"billing.yml:5: entry 'pay_bill': 'answer' is missing"):
         load_knowledge_base([tmp_path])
 

@@ -4,7 +4,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bot.faq.knowledge_base import load_knowledge_base
-from bot.handoff.escalation import Conversation, Escalated, customer_message, format_wait, new_ticket, tracker_events
+from bot.handoff.escalation import (
+    Conversation,
+    Escalated,
+    customer_message,
+    format_wait,
+    new_ticket,
+    tracker_events,
+)
 from bot.handoff.texts import Texts
 from bot.handoff.tickets import EscalationReason, Ticket, TicketState
 from bot.handoff.triggers import EscalationRules, escalation_reason
@@ -12,10 +19,16 @@ from bot.handoff.watcher import Estimate, changed_materially
 
 PROJECT = Path(__file__).resolve().parents[1]
 KNOWLEDGE_BASE = load_knowledge_base([PROJECT / "data"])
-RULES = EscalationRules(low_confidence_turns=3, keywords=("lawyer", "ombudsman"), human_only=frozenset({"faq/cancel_service"}))
+RULES = EscalationRules(
+    low_confidence_turns=3,
+    keywords=("lawyer", "ombudsman"),
+    human_only=frozenset({"faq/cancel_service"}),
+)
 
 
-def turn(intent: str, text: str = "text", score: float | None = None, faq: str | None = None) -> dict[str, object]:
+def turn(
+    intent: str, text: str = "text", score: float | None = None, faq: str | None = None
+) -> dict[str, object]:
     data: dict[str, object] = {"intent": {"name": intent}, "text": text}
     if score is not None:
         data["sentiment"] = {"label": "negative" if score < 0 else "neutral", "score": score}
@@ -25,30 +38,47 @@ def turn(intent: str, text: str = "text", score: float | None = None, faq: str |
 
 
 def test_asking_for_a_person_escalates() -> None:
-    assert escalation_reason([turn("greet"), turn("human_handoff")], RULES) is EscalationReason.REQUESTED
+    assert (
+        escalation_reason([turn("greet"), turn("human_handoff")], RULES)
+        is EscalationReason.REQUESTED
+    )
 
 
 def test_a_human_only_topic_escalates() -> None:
-    assert escalation_reason([turn("faq", faq="cancel_service")], RULES) is EscalationReason.HUMAN_ONLY_TOPIC
+    assert (
+        escalation_reason([turn("faq", faq="cancel_service")], RULES)
+        is EscalationReason.HUMAN_ONLY_TOPIC
+    )
 
 
 def test_persisting_low_confidence_escalates_but_one_unclear_turn_does_not() -> None:
     assert escalation_reason([turn("nlu_fallback")], RULES) is None
-    assert escalation_reason([turn("greet"), turn("nlu_fallback"), turn("nlu_fallback")], RULES) is None
+    assert (
+        escalation_reason([turn("greet"), turn("nlu_fallback"), turn("nlu_fallback")], RULES)
+        is None
+    )
     three = [turn("nlu_fallback")] * 3
     assert escalation_reason(three, RULES) is EscalationReason.LOW_CONFIDENCE
 
 
 def test_a_strongly_negative_or_repeatedly_negative_customer_escalates() -> None:
-    assert escalation_reason([turn("faq", score=-0.9, faq="slow_speed")], RULES) is EscalationReason.NEGATIVE_SENTIMENT
+    assert (
+        escalation_reason([turn("faq", score=-0.9, faq="slow_speed")], RULES)
+        is EscalationReason.NEGATIVE_SENTIMENT
+    )
     mildly = [turn("faq", score=-0.4, faq="slow_speed")] * 3
     assert escalation_reason(mildly, RULES) is EscalationReason.NEGATIVE_SENTIMENT
     assert escalation_reason(mildly[:2], RULES) is None
 
 
 def test_frustration_keywords_escalate_until_sentiment_says_otherwise() -> None:
-    assert escalation_reason([turn("faq", "I will call the ombudsman", faq="slow_speed")], RULES) is EscalationReason.NEGATIVE_SENTIMENT
-    assert escalation_reason([turn("faq", "my ombudsmanlike friend", faq="slow_speed")], RULES) is None
+    assert (
+        escalation_reason([turn("faq", "I will call the ombudsman", faq="slow_speed")], RULES)
+        is EscalationReason.NEGATIVE_SENTIMENT
+    )
+    assert (
+        escalation_reason([turn("faq", "my ombudsmanlike friend", faq="slow_speed")], RULES) is None
+    )
 
 
 def test_the_shipped_rules_load_and_mark_human_only_topics() -> None:
@@ -61,11 +91,19 @@ def events() -> list[dict[str, object]]:
     at = 1_700_000_000.0
     return [
         {"event": "session_started", "timestamp": at},
-        {"event": "user", "text": "my internet keeps dropping", "timestamp": at + 1,
-         "parse_data": turn("faq", faq="wifi_dropping", score=-0.5)},
+        {
+            "event": "user",
+            "text": "my internet keeps dropping",
+            "timestamp": at + 1,
+            "parse_data": turn("faq", faq="wifi_dropping", score=-0.5),
+        },
         {"event": "bot", "text": "Let's fix it together...", "timestamp": at + 2},
-        {"event": "user", "text": "I want a person", "timestamp": at + 3,
-         "parse_data": {**turn("human_handoff", score=-0.7), "urgency": 0.8}},
+        {
+            "event": "user",
+            "text": "I want a person",
+            "timestamp": at + 3,
+            "parse_data": {**turn("human_handoff", score=-0.7), "urgency": 0.8},
+        },
     ]
 
 
@@ -81,20 +119,42 @@ def test_the_ticket_carries_topic_summary_last_turns_and_signals() -> None:
 
 def escalated(open_now: bool = True, wait: timedelta | None = timedelta(minutes=6)) -> Escalated:
     now = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
-    ticket = Ticket(7, "rest:1", "rest", EscalationReason.REQUESTED, "", "other", "", (), 0.0, 0.0,
-                    "standard", TicketState.QUEUED, 1.0, now)
-    return Escalated(ticket, True, 3, wait, open_now, None if open_now else now + timedelta(hours=10))
+    ticket = Ticket(
+        7,
+        "rest:1",
+        "rest",
+        EscalationReason.REQUESTED,
+        "",
+        "other",
+        "",
+        (),
+        0.0,
+        0.0,
+        "standard",
+        TicketState.QUEUED,
+        1.0,
+        now,
+    )
+    return Escalated(
+        ticket, True, 3, wait, open_now, None if open_now else now + timedelta(hours=10)
+    )
 
 
 def test_the_customer_hears_position_and_real_wait_or_honest_hours() -> None:
-    assert customer_message(escalated()) == ("utter_handoff_queued", {"position": 3, "wait": "about 6 minutes"})
-    assert customer_message(escalated(wait=None)) == ("utter_handoff_queued_no_estimate", {"position": 3})
+    assert customer_message(escalated()) == (
+        "utter_handoff_queued",
+        {"position": 3, "wait": "about 6 minutes"},
+    )
+    assert customer_message(escalated(wait=None)) == (
+        "utter_handoff_queued_no_estimate",
+        {"position": 3},
+    )
     name, values = customer_message(escalated(open_now=False))
     assert name == "utter_handoff_closed" and "22:00" in values["next_opening"]
 
 
 def test_escalation_pauses_the_conversation_and_logs_the_state() -> None:
-    slot_ticket, state, pause = tracker_events(escalated(), EscalationReason.REQUESTED)
+    _, state, pause = tracker_events(escalated(), EscalationReason.REQUESTED)
     assert state["name"] == "handoff_state" and state["value"] == "queued"
     assert state["metadata"]["reason"] == "requested" and state["metadata"]["ticket_id"] == 7
     assert pause == {"event": "pause"}
@@ -118,4 +178,9 @@ def test_texts_come_from_the_domain_and_vary() -> None:
     texts = Texts({"utter_x": [{"text": "Hi {name}!"}, {"text": "Hello {name}."}]})
     first, second = texts.render("utter_x", name="Ana"), texts.render("utter_x", name="Ana")
     assert {first["text"], second["text"]} == {"Hi Ana!", "Hello Ana."}
-    assert Texts({"utter_y": [{"text": "{agent_name}: {text}"}]}).render("utter_y", agent_name="Sam", text="use {x}")["text"] == "Sam: use {x}"
+    assert (
+        Texts({"utter_y": [{"text": "{agent_name}: {text}"}]}).render(
+            "utter_y", agent_name="Sam", text="use {x}"
+        )["text"]
+        == "Sam: use {x}"
+    )

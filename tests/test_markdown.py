@@ -4,7 +4,9 @@ from bot.responses.markdown import Span, parse, plain_text, split_text
 
 
 def test_styles_links_and_lists_are_recognised() -> None:
-    blocks = parse("Let's fix it **together**:\n1. Check the _power_ light.\n- See [help](https://x.example/h).")
+    blocks = parse(
+        "Let's fix it **together**:\n1. Check the _power_ light.\n- See [help](https://x.example/h)."
+    )
     assert [b.kind for b in blocks] == ["paragraph", "numbered", "bullet"]
     assert Span("bold", "together") in blocks[0].spans
     assert blocks[1].number == 1 and Span("italic", "power") in blocks[1].spans

@@ -39,7 +39,9 @@ async def test_a_message_that_never_goes_through_is_recorded() -> None:
     recorded = AsyncMock()
     calls = AsyncMock(side_effect=ConnectionError("down"))
     with patch("bot.delivery.retry.asyncio.sleep", new=AsyncMock()), pytest.raises(DeliveryFailed):
-        await send_with_retry(calls, retry_after=retry_after, retryable=retryable, attempts=3, on_give_up=recorded)
+        await send_with_retry(
+            calls, retry_after=retry_after, retryable=retryable, attempts=3, on_give_up=recorded
+        )
     assert calls.await_count == 3
     recorded.assert_awaited_once()
 
@@ -48,6 +50,8 @@ async def test_a_permanent_error_is_not_retried() -> None:
     recorded = AsyncMock()
     calls = AsyncMock(side_effect=ValueError("invalid_blocks"))
     with pytest.raises(DeliveryFailed):
-        await send_with_retry(calls, retry_after=retry_after, retryable=retryable, on_give_up=recorded)
+        await send_with_retry(
+            calls, retry_after=retry_after, retryable=retryable, on_give_up=recorded
+        )
     assert calls.await_count == 1
     recorded.assert_awaited_once()

@@ -1,4 +1,4 @@
-"""`bot run` configuration: embedded defaults, production stores and channels from the environment."""
+"""`bot run` configuration: embedded defaults; production stores and channels from the env."""
 
 from pathlib import Path
 
@@ -22,11 +22,19 @@ def test_production_stores_come_from_the_environment() -> None:
     }
     endpoints = runtime_endpoints(PROJECT / "endpoints.yml", env=env)
     assert endpoints["tracker_store"] == {
-        "type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 5433,
-        "db": "rasa", "username": "support", "password": "s3cret",
+        "type": "SQL",
+        "dialect": "postgresql",
+        "url": "db.internal",
+        "port": 5433,
+        "db": "rasa",
+        "username": "support",
+        "password": "s3cret",
     }
     assert endpoints["lock_store"]["type"] == "redis"
-    assert (endpoints["lock_store"]["url"], endpoints["lock_store"]["port"]) == ("cache.internal", 6380)
+    assert (endpoints["lock_store"]["url"], endpoints["lock_store"]["port"]) == (
+        "cache.internal",
+        6380,
+    )
     assert endpoints["lock_store"]["db"] == 2
 
 

@@ -1,1 +1,1 @@
-"""The local chat in the terminal (the default channel when no Slack/Telegram credentials are set)."""
+"""The local chat in the terminal (the default when no Slack/Telegram credentials are set)."""

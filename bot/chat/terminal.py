@@ -49,7 +49,9 @@ def choose(text: str, buttons: list[dict[str, Any]]) -> str:
 class _Conversation:
     """The chat's view of the conversation: which bot messages were already shown."""
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, sender: str, out: TextIO) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, base_url: str, sender: str, out: TextIO
+    ) -> None:
         self.session, self.base_url, self.sender, self.out = session, base_url, sender, out
         self.lock = asyncio.Lock()
         self.shown = 0
@@ -65,7 +67,9 @@ class _Conversation:
     async def send(self, text: str) -> None:
         async with self.lock:
             payload = {"sender": self.sender, "message": choose(text, self.buttons)}
-            async with self.session.post(f"{self.base_url}/webhooks/rest/webhook", json=payload) as reply:
+            async with self.session.post(
+                f"{self.base_url}/webhooks/rest/webhook", json=payload
+            ) as reply:
                 reply.raise_for_status()
                 messages = await reply.json()
             self.buttons = []

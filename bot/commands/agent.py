@@ -13,18 +13,27 @@ from bot.handoff.tickets import HandoffError
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "agent", help="claim, reply to and resolve handoff tickets",
+        "agent",
+        help="claim, reply to and resolve handoff tickets",
         description="Act as a support agent. Messages reach the customer on their own channel.",
     )
-    parser.add_argument("--as", dest="name", default=getpass.getuser(), help="your name as customers see it")
+    parser.add_argument(
+        "--as", dest="name", default=getpass.getuser(), help="your name as customers see it"
+    )
     actions = parser.add_subparsers(dest="action", metavar="<action>", required=True)
     claim = actions.add_parser("claim", help="claim a ticket", description="Claim a queued ticket.")
     claim.add_argument("ticket", type=int)
-    actions.add_parser("next", help="claim the highest-priority ticket", description="Claim the next ticket.")
-    reply = actions.add_parser("reply", help="write to the customer", description="Send a message to the customer.")
+    actions.add_parser(
+        "next", help="claim the highest-priority ticket", description="Claim the next ticket."
+    )
+    reply = actions.add_parser(
+        "reply", help="write to the customer", description="Send a message to the customer."
+    )
     reply.add_argument("ticket", type=int)
     reply.add_argument("text", nargs="+")
-    resolve = actions.add_parser("resolve", help="resolve and hand back to the bot", description="Resolve a ticket.")
+    resolve = actions.add_parser(
+        "resolve", help="resolve and hand back to the bot", description="Resolve a ticket."
+    )
     resolve.add_argument("ticket", type=int)
     parser.set_defaults(handler=handle)
 

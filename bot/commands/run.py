@@ -40,6 +40,11 @@ def prepare(args: argparse.Namespace) -> tuple[Path, Path, list[str]]:
     endpoints = runtime_endpoints(Path("endpoints.yml"))
     if "BOT_ACTION_SERVER_URL" not in os.environ:
         endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{args.actions_port}/webhook"}
+    tracker_store = endpoints.get("tracker_store") or {}
+    if tracker_store.get("dialect") == "sqlite" and str(tracker_store.get("db", "")).startswith(
+        ".state/"
+    ):
+        tracker_store["db"] = str(args.state / Path(tracker_store["db"]).name)
     credentials = runtime_credentials(Path("credentials.yml"))
     credentials.setdefault("rest", None)
     endpoints_file, credentials_file = args.state / "endpoints.yml", args.state / "credentials.yml"
@@ -64,26 +69,46 @@ async def handle(args: argparse.Namespace) -> int:
         ),
         Service(
             "Rasa server",
-            [rasa, "run", "--model", str(args.model), "--enable-api", "--port", str(args.port),
-             "--endpoints", str(endpoints_file), "--credentials", str(credentials_file)],
+            [
+                rasa,
+                "run",
+                "--model",
+                str(args.model),
+                "--enable-api",
+                "--port",
+                str(args.port),
+                "--endpoints",
+                str(endpoints_file),
+                "--credentials",
+                str(credentials_file),
+            ],
             f"http://127.0.0.1:{args.port}/status",
             args.state / "logs" / "rasa.log",
         ),
+        Service(
+            "worker",
+            [python_tool("bot"), "worker"],
+            None,
+            args.state / "logs" / "worker.log",
+        ),
     ]
+    env = {"BOT_RASA_URL": f"http://127.0.0.1:{args.port}"}
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     print(f"Starting the bot (logs in {args.state / 'logs'}) ...", flush=True)
-    async with running(services):
+    async with running(services, env=env):
         print(f"Ready: Rasa on http://127.0.0.1:{args.port}, actions on :{args.actions_port}.")
         if channels:
             print(f"Channels: {', '.join(channels)}. Press Ctrl-C to stop.")
-        waiters = [asyncio.create_task(stopping.wait())]
+        waiters: list[asyncio.Task[object]] = [asyncio.create_task(stopping.wait())]
         if not channels and not args.no_chat:
             sender = f"local-{getpass.getuser()}"
             reader = await stdin_reader()
-            waiters.append(asyncio.create_task(chat(f"http://127.0.0.1:{args.port}", sender, reader)))
+            waiters.append(
+                asyncio.create_task(chat(f"http://127.0.0.1:{args.port}", sender, reader))
+            )
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()

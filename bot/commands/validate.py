@@ -13,9 +13,11 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "validate",
         help="check FAQ entries, duplicates, responses and answer lengths",
-        description="Checks the content under data/ and domain.yml; every problem names file and line.",
+        description="Checks data/ and domain.yml; every problem names its file and line.",
     )
-    parser.add_argument("--project", type=Path, default=Path("."), help="project folder (default: .)")
+    parser.add_argument(
+        "--project", type=Path, default=Path("."), help="project folder (default: .)"
+    )
     parser.set_defaults(handler=handle)
 
 

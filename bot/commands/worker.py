@@ -12,8 +12,9 @@ from bot.handoff.watcher import WaitWatcher
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "worker", help="run background jobs (started by `bot run`)",
-        description="Keeps waiting customers informed and nudges agents when nobody claims a ticket.",
+        "worker",
+        help="run background jobs (started by `bot run`)",
+        description="Keeps waiting customers informed; nudges agents when nobody claims.",
     )
     parser.add_argument("--interval", type=float, default=15.0, help="seconds between passes")
     parser.add_argument("--once", action="store_true", help="run one pass and exit")

@@ -36,17 +36,23 @@ async def send_with_retry(
     for attempt in range(1, attempts + 1):
         try:
             return await call()
-        except Exception as error:  # noqa: BLE001 - classified just below
+        except Exception as error:
             wait = retry_after(error)
-            if wait is None and not retryable(error):
-                attempt = attempts  # not worth retrying
-            if attempt >= attempts:
-                logger.warning("delivery failed after %d attempt(s): %s", attempt, type(error).__name__)
+            give_up = attempt >= attempts or (wait is None and not retryable(error))
+            if give_up:
+                logger.warning(
+                    "delivery failed after %d attempt(s): %s", attempt, type(error).__name__
+                )
                 if on_give_up is not None:
                     await on_give_up(error)
                 raise DeliveryFailed(str(error)) from error
             if wait is None:
                 wait = min(max_delay, base_delay * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-            logger.info("delivery attempt %d failed (%s); retrying in %.2fs", attempt, type(error).__name__, wait)
+            logger.info(
+                "delivery attempt %d failed (%s); retrying in %.2fs",
+                attempt,
+                type(error).__name__,
+                wait,
+            )
             await asyncio.sleep(min(wait, max_delay))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -57,7 +57,8 @@ class SqliteDeliveryStore:
     def _first_time(self, key: str) -> bool:
         with self._connect() as connection:
             cursor = connection.execute(
-                "INSERT OR IGNORE INTO delivery_seen (key, seen_at) VALUES (?, ?)", (key, time.time())
+                "INSERT OR IGNORE INTO delivery_seen (key, seen_at) VALUES (?, ?)",
+                (key, time.time()),
             )
             return cursor.rowcount == 1
 
@@ -114,7 +115,8 @@ class PostgresDeliveryStore:
                         " (key TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL);"
                         "CREATE TABLE IF NOT EXISTS delivery_failures (id BIGSERIAL PRIMARY KEY,"
                         " at DOUBLE PRECISION NOT NULL, channel TEXT NOT NULL,"
-                        " conversation_id TEXT NOT NULL, payload TEXT NOT NULL, error TEXT NOT NULL)"
+                        " conversation_id TEXT NOT NULL, payload TEXT NOT NULL,"
+                        " error TEXT NOT NULL)"
                     )
             return self._pool
 
@@ -134,7 +136,11 @@ class PostgresDeliveryStore:
         await pool.execute(
             "INSERT INTO delivery_failures (at, channel, conversation_id, payload, error)"
             " VALUES ($1, $2, $3, $4, $5)",
-            time.time(), channel, conversation_id, json.dumps(payload), error,
+            time.time(),
+            channel,
+            conversation_id,
+            json.dumps(payload),
+            error,
         )
 
     async def failures(self, limit: int = 100) -> list[dict[str, Any]]:
@@ -152,9 +158,16 @@ class PostgresDeliveryStore:
             self._pool = None
 
 
-def _failure(at: float, channel: str, conversation_id: str, payload: str, error: str) -> dict[str, Any]:
-    return {"at": at, "channel": channel, "conversation_id": conversation_id,
-            "payload": json.loads(payload), "error": error}
+def _failure(
+    at: float, channel: str, conversation_id: str, payload: str, error: str
+) -> dict[str, Any]:
+    return {
+        "at": at,
+        "channel": channel,
+        "conversation_id": conversation_id,
+        "payload": json.loads(payload),
+        "error": error,
+    }
 
 
 def delivery_store_from_env() -> DeliveryStore:

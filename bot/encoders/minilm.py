@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 DIMENSIONS = 384
 MAX_TOKENS = 128
@@ -37,7 +38,7 @@ class MiniLMEncoder:
         self._tokenizer.enable_padding()
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> npt.NDArray[np.float32]:
         """Returns an array of shape ``(len(texts), 384)``, float32, unit length rows."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
@@ -49,7 +50,7 @@ class MiniLMEncoder:
             out[idx] = self._encode_batch([texts[i] for i in idx])
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+    def _encode_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
         with self._lock:  # the tokenizer's padding state is shared
             encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
@@ -61,7 +62,8 @@ class MiniLMEncoder:
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        result: npt.NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return result
 
 
 def _verified_model_path() -> Path:

@@ -61,5 +61,5 @@ def clarification_already_tried(events: Iterable[Mapping[str, Any]]) -> bool:
             name = event.get("name")
             if name in {"action_listen", "utter_clarify_none"}:
                 continue
-            return name == CLARIFY_ACTION
+            return bool(name == CLARIFY_ACTION)
     return False

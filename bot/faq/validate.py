@@ -33,7 +33,11 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+        return (
+            f"{self.path}:{self.line}: {self.message}"
+            if self.line
+            else f"{self.path}: {self.message}"
+        )
 
 
 @dataclass(frozen=True)
@@ -71,24 +75,44 @@ def check_entries(knowledge_base: KnowledgeBase) -> Iterator[Finding]:
         where = f"FAQ entry '{entry.id}'"
         if entry.id in seen:
             first = seen[entry.id]
-            yield Finding(entry.source, entry.line, f"{where} is defined twice (first at {first.source}:{first.line})")
+            yield Finding(
+                entry.source,
+                entry.line,
+                f"{where} is defined twice (first at {first.source}:{first.line})",
+            )
         seen.setdefault(entry.id, entry)
         if not entry.topic:
             yield Finding(entry.source, entry.line, f"{where} has no topic")
         if len(entry.examples) < MIN_EXAMPLES:
-            yield Finding(entry.source, entry.line, f"{where} has {len(entry.examples)} examples; write at least {MIN_EXAMPLES}")
+            yield Finding(
+                entry.source,
+                entry.line,
+                f"{where} has {len(entry.examples)} examples; write at least {MIN_EXAMPLES}",
+            )
 
 
-def check_answer_lengths(knowledge_base: KnowledgeBase, domain: dict[str, Any]) -> Iterator[Finding]:
+def check_answer_lengths(
+    knowledge_base: KnowledgeBase, domain: dict[str, Any]
+) -> Iterator[Finding]:
     """Every FAQ answer and domain response text fits in one channel message."""
     for entry in knowledge_base.entries:
         if len(entry.answer) > MAX_ANSWER_CHARS:
-            yield Finding(entry.source, entry.line, f"FAQ entry '{entry.id}': the answer has {len(entry.answer)} characters; the limit is {MAX_ANSWER_CHARS}")
+            yield Finding(
+                entry.source,
+                entry.line,
+                f"FAQ entry '{entry.id}': the answer has {len(entry.answer)} characters;"
+                f" the limit is {MAX_ANSWER_CHARS}",
+            )
     for name, variants in (domain.get("responses") or {}).items():
         for variant in variants or []:
             text = variant.get("text", "") if isinstance(variant, dict) else ""
             if len(text) > MAX_ANSWER_CHARS:
-                yield Finding(Path("domain.yml"), line_of(variant), f"response '{name}' has {len(text)} characters; the limit is {MAX_ANSWER_CHARS}")
+                yield Finding(
+                    Path("domain.yml"),
+                    line_of(variant),
+                    f"response '{name}' has {len(text)} characters;"
+                    f" the limit is {MAX_ANSWER_CHARS}",
+                )
 
 
 def check_duplicates(examples: list[_Example]) -> Iterator[Finding]:
@@ -100,26 +124,46 @@ def check_duplicates(examples: list[_Example]) -> Iterator[Finding]:
         if first is None:
             by_text[key] = example
         elif first.owner == example.owner:
-            yield Finding(example.path, example.line, f"{example.owner}: the example '{example.text}' appears twice")
+            yield Finding(
+                example.path,
+                example.line,
+                f"{example.owner}: the example '{example.text}' appears twice",
+            )
         else:
-            yield Finding(example.path, example.line, f"{example.owner}: the example '{example.text}' is also an example of {first.owner} ({first.path})")
+            yield Finding(
+                example.path,
+                example.line,
+                f"{example.owner}: the example '{example.text}' is also an example of"
+                f" {first.owner} ({first.path})",
+            )
     token_sets = [(set(_WORD.findall(t)), e) for t, e in by_text.items()]
     for (a_tokens, a), (b_tokens, b) in itertools.combinations(token_sets, 2):
         if a.owner == b.owner or min(len(a_tokens), len(b_tokens)) < 3:
             continue
         similarity = len(a_tokens & b_tokens) / len(a_tokens | b_tokens)
         if similarity >= NEAR_DUPLICATE_JACCARD:
-            yield Finding(b.path, b.line, f"{b.owner}: the example '{b.text}' nearly duplicates '{a.text}' of {a.owner}; make them distinct or merge the entries")
+            yield Finding(
+                b.path,
+                b.line,
+                f"{b.owner}: the example '{b.text}' nearly duplicates '{a.text}' of"
+                f" {a.owner}; make them distinct or merge the entries",
+            )
 
 
-def check_responses_exist(knowledge_base: KnowledgeBase, domain: dict[str, Any], used: list[tuple[str, Path, int | None]]) -> Iterator[Finding]:
+def check_responses_exist(
+    knowledge_base: KnowledgeBase, domain: dict[str, Any], used: list[tuple[str, Path, int | None]]
+) -> Iterator[Finding]:
     """Every ``utter_`` action a rule, story or test uses has a response."""
     known = set((domain.get("responses") or {}).keys())
     known |= {entry.response_name for entry in knowledge_base.entries}
     known |= {"utter_faq"}  # Rasa's retrieval action, answered by the response selector
     for action, path, line in used:
         if action.startswith("utter_") and action not in known:
-            yield Finding(path, line, f"the response '{action}' is used but not defined in domain.yml or data/faq")
+            yield Finding(
+                path,
+                line,
+                f"the response '{action}' is used but not defined in domain.yml or data/faq",
+            )
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -133,8 +177,8 @@ def _nlu_examples(paths: Iterable[Path]) -> Iterator[_Example]:
             continue
         for block in document.get("nlu") or []:
             if isinstance(block, dict) and "intent" in block:
-                for text in str(block.get("examples") or "").splitlines():
-                    text = text.strip().removeprefix("- ").strip()
+                for line in str(block.get("examples") or "").splitlines():
+                    text = line.strip().removeprefix("- ").strip()
                     if text:
                         yield _Example(text, f"intent '{block['intent']}'", path, line_of(block))
 

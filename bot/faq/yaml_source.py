@@ -30,7 +30,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
-    mapping = LineMap(loader.construct_mapping(node, deep=True))
+    mapping = LineMap({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
     return mapping
 
@@ -45,7 +45,7 @@ def load_yaml(path: Path) -> Any:
     except OSError as error:
         raise ContentError(path, None, f"cannot read the file ({error.strerror})") from error
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None

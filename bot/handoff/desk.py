@@ -23,7 +23,7 @@ RESOLVED_INTENT = "handoff_resolved"
 
 @dataclass(frozen=True)
 class Agent:
-    """A member of the support team: a stable id (``slack:U123``, ``cli:sam``) and a display name."""
+    """A support agent: a stable id (``slack:U123``, ``cli:sam``) and a display name."""
 
     id: str
     name: str
@@ -78,10 +78,14 @@ class AgentDesk:
         ticket = await self._ticket(ticket_id)
         if ticket.state is not TicketState.CLAIMED or ticket.claimed_by != agent.id:
             owner = ticket.claimed_by or "nobody"
-            raise NotTicketOwner(f"Ticket {ticket_id} is {ticket.state.value} (owner: {owner}); claim it first.")
+            raise NotTicketOwner(
+                f"Ticket {ticket_id} is {ticket.state.value} (owner: {owner}); claim it first."
+            )
         message = self._texts.render("utter_agent_message", agent_name=agent.name, text=text)
         metadata = {"source": "agent", "agent": agent.as_metadata(), "ticket_id": ticket.id}
-        await self._conversations.append_events(ticket.conversation_id, [bot_message(message, metadata)])
+        await self._conversations.append_events(
+            ticket.conversation_id, [bot_message(message, metadata)]
+        )
         return await self._store.record_agent_reply(ticket_id, agent.id)
 
     async def resolve(self, ticket_id: int, agent: Agent) -> Ticket:
@@ -93,7 +97,10 @@ class AgentDesk:
         metadata = {"ticket_id": ticket.id, "agent": agent.as_metadata()}
         await self._conversations.append_events(
             ticket.conversation_id,
-            [slot_event("handoff_state", TicketState.RESOLVED.value, metadata), {"event": "resume"}],
+            [
+                slot_event("handoff_state", TicketState.RESOLVED.value, metadata),
+                {"event": "resume"},
+            ],
         )
         await self._conversations.trigger_intent(ticket.conversation_id, RESOLVED_INTENT)
         await self._notifier.ticket_changed(ticket)
@@ -103,7 +110,8 @@ class AgentDesk:
         """Sends a handoff notice (a domain response) to the ticket's customer."""
         message = self._texts.render(response, **values)
         await self._conversations.append_events(
-            ticket.conversation_id, [bot_message(message, {"source": "handoff", "ticket_id": ticket.id})]
+            ticket.conversation_id,
+            [bot_message(message, {"source": "handoff", "ticket_id": ticket.id})],
         )
 
     async def _ticket(self, ticket_id: int) -> Ticket:

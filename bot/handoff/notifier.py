@@ -33,13 +33,19 @@ class LogNotifier:
 
     async def ticket_opened(self, ticket: Ticket) -> str | None:
         logger.warning(
-            "Ticket %s opened for %s (%s, topic %s): %s", ticket.id, ticket.conversation_id,
-            ticket.reason.value, ticket.topic or "other", ticket.summary,
+            "Ticket %s opened for %s (%s, topic %s): %s",
+            ticket.id,
+            ticket.conversation_id,
+            ticket.reason.value,
+            ticket.topic or "other",
+            ticket.summary,
         )
         return None
 
     async def ticket_changed(self, ticket: Ticket) -> None:
-        logger.warning("Ticket %s is %s (%s)", ticket.id, ticket.state.value, ticket.claimed_by or "-")
+        logger.warning(
+            "Ticket %s is %s (%s)", ticket.id, ticket.state.value, ticket.claimed_by or "-"
+        )
 
     async def customer_said(self, ticket: Ticket, text: str) -> None:
         logger.warning("Ticket %s, customer: %s", ticket.id, text)

@@ -32,7 +32,7 @@ _RULES_FILE = "escalation_rules.json"
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
 class EscalationPolicy(Policy):
-    """Escalates when the customer asks, stays misunderstood, is upset, or hits a human-only topic."""
+    """Escalates when asked, when misunderstanding persists, on anger, on human-only topics."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -70,7 +70,9 @@ class EscalationPolicy(Policy):
         **kwargs: Any,
     ) -> EscalationPolicy:
         with model_storage.read_from(resource) as folder:
-            rules = EscalationRules.from_config(json.loads((Path(folder) / _RULES_FILE).read_text()))
+            rules = EscalationRules.from_config(
+                json.loads((Path(folder) / _RULES_FILE).read_text())
+            )
         return cls(config, model_storage, resource, execution_context, rules=rules)
 
     def predict_action_probabilities(
@@ -81,7 +83,10 @@ class EscalationPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        if tracker.latest_action_name == ACTION_LISTEN_NAME and ESCALATE_ACTION in domain.action_names_or_texts:
+        if (
+            tracker.latest_action_name == ACTION_LISTEN_NAME
+            and ESCALATE_ACTION in domain.action_names_or_texts
+        ):
             turns = [e.parse_data for e in tracker.applied_events() if isinstance(e, UserUttered)]
             if escalation_reason(turns, self.rules) is not None:
                 probabilities[domain.index_for_action(ESCALATE_ACTION)] = 1.0

@@ -21,7 +21,9 @@ class RasaConversations:
     """A small client for ``/conversations/{id}/...``."""
 
     def __init__(self, base_url: str | None = None, token: str | None = None) -> None:
-        self._base_url = (base_url or os.environ.get("BOT_RASA_URL") or DEFAULT_RASA_URL).rstrip("/")
+        self._base_url = (base_url or os.environ.get("BOT_RASA_URL") or DEFAULT_RASA_URL).rstrip(
+            "/"
+        )
         self._token = token if token is not None else os.environ.get("BOT_RASA_TOKEN")
 
     def _url(self, conversation_id: str, path: str) -> str:
@@ -36,29 +38,38 @@ class RasaConversations:
     async def append_events(self, conversation_id: str, events: Sequence[dict[str, Any]]) -> None:
         """Appends ``events``; bot messages among them are sent to the customer."""
         params = self._params(output_channel="latest", execute_side_effects="true")
-        async with aiohttp.ClientSession() as session, session.post(
-            self._url(conversation_id, "tracker/events"), params=params, json=list(events)
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                self._url(conversation_id, "tracker/events"), params=params, json=list(events)
+            ) as response,
+        ):
             await _check(response)
 
     async def trigger_intent(
         self, conversation_id: str, intent: str, entities: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         """Runs the bot as if the customer had expressed ``intent``; answers go to their channel."""
-        async with aiohttp.ClientSession() as session, session.post(
-            self._url(conversation_id, "trigger_intent"),
-            params=self._params(output_channel="latest"),
-            json={"name": intent, "entities": entities or {}},
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                self._url(conversation_id, "trigger_intent"),
+                params=self._params(output_channel="latest"),
+                json={"name": intent, "entities": entities or {}},
+            ) as response,
+        ):
             await _check(response)
             body = await response.json()
             return list(body.get("messages") or [])
 
     async def tracker(self, conversation_id: str) -> dict[str, Any]:
         """The conversation's tracker (all events)."""
-        async with aiohttp.ClientSession() as session, session.get(
-            self._url(conversation_id, "tracker"), params=self._params(include_events="ALL")
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                self._url(conversation_id, "tracker"), params=self._params(include_events="ALL")
+            ) as response,
+        ):
             await _check(response)
             tracker: dict[str, Any] = await response.json()
             return tracker

@@ -32,7 +32,9 @@ class RelayEventBroker:
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
-    async def from_endpoint_config(cls, broker_config: Any, event_loop: Any = None) -> RelayEventBroker:
+    async def from_endpoint_config(
+        cls, broker_config: Any, event_loop: Any = None
+    ) -> RelayEventBroker:
         return cls()
 
     def publish(self, event: dict[str, Any]) -> None:

@@ -42,11 +42,15 @@ class EscalationRules:
         human_only = set(raw.get("human_only_intents") or [])
         for topic in load_knowledge_base([data]).topics:
             for entry in topic.entries:
-                if topic.options.get("human_only") or entry.id in set(topic.options.get("human_only_entries") or []):
+                if topic.options.get("human_only") or entry.id in set(
+                    topic.options.get("human_only_entries") or []
+                ):
                     human_only.add(entry.intent_response_key)
         return cls(
             low_confidence_turns=int(raw.get("low_confidence_turns", cls.low_confidence_turns)),
-            strongly_negative_score=float(raw.get("strongly_negative_score", cls.strongly_negative_score)),
+            strongly_negative_score=float(
+                raw.get("strongly_negative_score", cls.strongly_negative_score)
+            ),
             negative_score=float(raw.get("negative_score", cls.negative_score)),
             negative_turns=int(raw.get("negative_turns", cls.negative_turns)),
             keywords=tuple(str(k).lower() for k in raw.get("frustration_keywords") or ()),
@@ -91,7 +95,9 @@ def escalation_reason(
     if _label(latest) in rules.human_only:
         return EscalationReason.HUMAN_ONLY_TOPIC
     recent = user_turns[-rules.low_confidence_turns :]
-    if len(recent) == rules.low_confidence_turns and all(_intent(t) == FALLBACK_INTENT for t in recent):
+    if len(recent) == rules.low_confidence_turns and all(
+        _intent(t) == FALLBACK_INTENT for t in recent
+    ):
         return EscalationReason.LOW_CONFIDENCE
     if _is_negative(user_turns, rules):
         return EscalationReason.NEGATIVE_SENTIMENT

@@ -21,7 +21,9 @@ class Estimate:
 
 def changed_materially(before: Estimate, now: Estimate) -> bool:
     """Worth telling: moved up two places or to the front, or the wait changed a lot."""
-    if now.position < before.position and (before.position - now.position >= 2 or now.position == 1):
+    if now.position < before.position and (
+        before.position - now.position >= 2 or now.position == 1
+    ):
         return True
     if before.wait is None or now.wait is None:
         return False
@@ -54,14 +56,22 @@ class WaitWatcher:
         before = self.told.setdefault(ticket.id, estimate)
         if changed_materially(before, estimate):
             if estimate.wait is None:
-                await desk.tell_customer(ticket, "utter_handoff_position_update_no_estimate", position=position)
+                await desk.tell_customer(
+                    ticket, "utter_handoff_position_update_no_estimate", position=position
+                )
             else:
                 await desk.tell_customer(
-                    ticket, "utter_handoff_position_update", position=position, wait=format_wait(estimate.wait)
+                    ticket,
+                    "utter_handoff_position_update",
+                    position=position,
+                    wait=format_wait(estimate.wait),
                 )
             self.told[ticket.id] = estimate
         last = self.nudged.get(ticket.id, ticket.created_at)
-        if self.services.config.hours.is_open(now) and now - last >= self.services.config.claim_timeout:
+        if (
+            self.services.config.hours.is_open(now)
+            and now - last >= self.services.config.claim_timeout
+        ):
             await desk.tell_customer(ticket, "utter_handoff_no_agent_yet")
             await self.services.notifier.remind(ticket)
             self.nudged[ticket.id] = now

@@ -31,9 +31,10 @@ class WebhookNotifier:
 
     async def _post(self, event: str, ticket: Ticket, **extra: Any) -> None:
         body = {"event": event, "ticket": ticket_json(ticket), **extra}
-        async with aiohttp.ClientSession() as session, session.post(
-            self._url, json=body, timeout=aiohttp.ClientTimeout(total=10)
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self._url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as response,
+        ):
             response.raise_for_status()
 
     async def ticket_opened(self, ticket: Ticket) -> str | None:

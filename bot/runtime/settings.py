@@ -33,7 +33,11 @@ def sql_store(url: str) -> dict[str, Any]:
     """Rasa's SQL tracker store settings for a ``postgresql://`` or ``sqlite:///`` URL."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": parsed.path.lstrip("/") or ".state/tracker.db"}
+        return {
+            "type": "SQL",
+            "dialect": "sqlite",
+            "db": parsed.path.lstrip("/") or ".state/tracker.db",
+        }
     if parsed.scheme not in {"postgresql", "postgres"}:
         raise ValueError("BOT_TRACKER_STORE_URL must be postgresql://... or sqlite:///...")
     return {

@@ -60,7 +60,9 @@ async def wait_ready(service: Service, timeout: float = 180.0) -> None:
                     f"see {service.log_file}"
                 )
             with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-                async with session.get(service.ready_url, timeout=aiohttp.ClientTimeout(total=2)) as r:
+                async with session.get(
+                    service.ready_url, timeout=aiohttp.ClientTimeout(total=2)
+                ) as r:
                     if r.status == 200:
                         return
             await asyncio.sleep(0.5)
@@ -83,7 +85,9 @@ async def stop(service: Service, grace: float = 10.0) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(services: Sequence[Service], env: dict[str, str] | None = None) -> AsyncIterator[None]:
+async def running(
+    services: Sequence[Service], env: dict[str, str] | None = None
+) -> AsyncIterator[None]:
     """Starts every service, waits until all are ready, and stops them all on exit."""
     try:
         for service in services:

@@ -1,4 +1,4 @@
-"""Real backing services for tests: use them when present, skip clearly when absent (never on CI)."""
+"""Real backing services for tests: used when present, skipped clearly when absent (never on CI)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def require_server(name: str, host: str, port: int) -> None:
     if _reachable(host, port):
         return
     message = f"{name} is not reachable on {host}:{port}"
-    if os.environ.get("CI"):
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         pytest.fail(f"{message}, and CI must run these tests against the real server")
     pytest.skip(f"{message}; start it to run this test")
 

@@ -1,0 +1,87 @@
+"""`bot run` (what `make run` calls): starts the bot, answers, and Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.testing.servers import DEFAULT_MODEL, PROJECT_ROOT, free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def children_of(pid: int) -> set[int]:
+    """Every descendant process of ``pid`` (from /proc)."""
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        parent = frontier.pop()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent and int(entry.name) not in found:
+                found.add(int(entry.name))
+                frontier.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").exists() and " Z " not in Path(f"/proc/{pid}/stat").read_text()
+
+
+async def test_bot_run_answers_and_ctrl_c_stops_every_process(tmp_path: Path) -> None:
+    assert DEFAULT_MODEL.exists(), "run `make train` first"
+    port, actions_port = free_port(), free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--no-chat",
+        "--port",
+        str(port),
+        "--actions-port",
+        str(actions_port),
+        "--state",
+        str(tmp_path),
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "BOT_SQLITE_PATH": str(tmp_path / "bot.db")},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    output = b""
+    while b"Ready" not in output:
+        line = await asyncio.wait_for(process.stdout.readline(), 240)
+        assert line, f"bot run exited early: {output.decode()}"
+        output += line
+    started = children_of(process.pid)
+    assert len(started) >= 3  # action server, Rasa server, worker (and their children)
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{port}/webhooks/rest/webhook",
+            json={"sender": "t", "message": "hello"},
+        ) as reply,
+    ):
+        assert reply.status == 200 and await reply.json()
+
+    process.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(process.wait(), 60) == 0
+    await asyncio.sleep(0.5)
+    assert [pid for pid in started if alive(pid)] == []
