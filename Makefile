@@ -121,3 +121,7 @@ train-sentiment: $(BIN)/.installed ## Retrain the shipped sentiment/irony weight
 .PHONY: bench-sentiment
 bench-sentiment: $(BIN)/.installed ## Sentiment/irony benchmark beside VADER (.state/bench/sentiment.json)
 	$(PY) -m bot.bench.sentiment
+
+.PHONY: bench-channels
+bench-channels: train ## Slack/Telegram routes vs Rasa's REST channel and stock `rasa init`, on loopback
+	$(PY) -m bot.bench.channels

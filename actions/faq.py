@@ -1,7 +1,9 @@
-"""FAQ actions: clarification and answering a chosen entry."""
+"""FAQ actions: clarification, answering (with empathy and "Did that solve it?"), and the
+customer's verdict on the answer."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,6 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.faq.clarify import clarification_already_tried, suggestions
 from bot.faq.service import knowledge_base
+from bot.handoff.escalation import Conversation
+from bot.signals.empathy import empathy_response, pick_line
+from bot.signals.feedback import may_ask_csat
 
 
 class ActionClarify(Action):
@@ -31,18 +36,55 @@ class ActionClarify(Action):
         return []
 
 
-class ActionAnswerFaq(Action):
-    """Answers the FAQ entry the customer picked from a clarification."""
+class ActionAnswer(Action):
+    """Answers the FAQ entry the customer asked for or picked: an acknowledgement first when
+    they are upset, then the answer with "Did that solve it?" buttons."""
 
     def name(self) -> str:
-        return "action_answer_faq"
+        return "action_answer"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        entry = knowledge_base().entry(str(tracker.get_slot("faq_id") or ""))
+        latest = tracker.latest_message
+        entry_id = str(tracker.get_slot("faq_id") or "")
+        if (latest.get("intent") or {}).get("name") == "faq":
+            selected = ((latest.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+            entry_id = str(selected.get("intent_response_key") or entry_id)
+        entry = knowledge_base().entry(entry_id)
         if entry is None:
             dispatcher.utter_message(response="utter_rephrase")
             return []
-        dispatcher.utter_message(response=entry.response_name)
-        return []
+        turns = Conversation(tracker.sender_id, "", tracker.events).user_turns()
+        if acknowledgement := empathy_response(turns):
+            said = [str(e.get("text")) for e in tracker.events if e.get("event") == "bot"]
+            dispatcher.utter_message(text=pick_line(domain["responses"][acknowledgement], said))
+        follow_up = domain["responses"]["utter_did_that_help"][0]["buttons"]
+        dispatcher.utter_message(response=entry.response_name, buttons=follow_up)
+        return [{"event": "slot", "name": "faq_id", "value": entry.id}]
+
+
+class ActionRecordResolution(Action):
+    """Keeps the customer's verdict (docs/events.md); thanks and asks for a rating once, or
+    offers more help."""
+
+    def name(self) -> str:
+        return "action_record_resolution"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        solved = intent in {"resolution_confirmed", "affirm"}
+        metadata = {"faq_id": tracker.get_slot("faq_id")}
+        events: list[dict[str, Any]] = [
+            {"event": "slot", "name": "resolution", "value": "confirmed" if solved else "not_resolved", "metadata": metadata}
+        ]
+        if not solved:
+            dispatcher.utter_message(response="utter_sorry_not_solved")
+            return events
+        dispatcher.utter_message(response="utter_glad_it_helped")
+        if may_ask_csat(tracker.slots):
+            dispatcher.utter_message(response="utter_ask_csat")
+            events.append({"event": "slot", "name": "csat_asked_at", "value": time.time()})
+        return events

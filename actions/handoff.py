@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,6 +13,7 @@ from bot.handoff.escalation import Conversation, customer_message, escalate, tra
 from bot.handoff.service import handoff_services
 from bot.handoff.tickets import EscalationReason
 from bot.handoff.triggers import EscalationRules, escalation_reason
+from bot.signals.feedback import csat_answer_state, may_ask_csat
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +63,24 @@ class ActionEscalate(Action):
         return tracker_events(outcome, reason)
 
 
+class ActionAskCsat(Action):
+    """Asks for a 1-5 rating, at most once per conversation."""
+
+    def name(self) -> str:
+        return "action_ask_csat"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if not may_ask_csat(tracker.slots):
+            return []
+        dispatcher.utter_message(response="utter_ask_csat")
+        return [{"event": "slot", "name": "csat_asked_at", "value": time.time()}]
+
+
 class ActionRecordCsat(Action):
-    """Keeps the customer's 1-5 rating with who resolved the conversation (docs/events.md)."""
+    """Keeps the customer's 1-5 rating with who resolved the conversation (docs/events.md);
+    once per conversation, and only while the request is fresh."""
 
     def name(self) -> str:
         return "action_record_csat"
@@ -75,17 +93,18 @@ class ActionRecordCsat(Action):
             rating = int(float(str(score)))
         except ValueError:
             rating = 0
+        state = csat_answer_state(tracker.slots, time.time())
+        if state == "already":
+            dispatcher.utter_message(response="utter_csat_already")
+            return []
+        if state == "expired":
+            dispatcher.utter_message(response="utter_csat_expired")
+            return []
         if not 1 <= rating <= 5:
             dispatcher.utter_message(response="utter_ask_csat")
             return []
         resolved_by = "agent" if tracker.get_slot("handoff_state") == "resolved" else "bot"
         ticket = tracker.get_slot("handoff_ticket")
         dispatcher.utter_message(response="utter_csat_thanks")
-        return [
-            {
-                "event": "slot",
-                "name": "csat_score",
-                "value": rating,
-                "metadata": {"resolved_by": resolved_by, "ticket_id": ticket},
-            }
-        ]
+        metadata = {"resolved_by": resolved_by, "ticket_id": ticket}
+        return [{"event": "slot", "name": "csat_score", "value": rating, "metadata": metadata}]

@@ -44,6 +44,11 @@ def said(answers: set[str | None], *responses: str) -> bool:
 HANDOFF = ("utter_handoff_queued", "utter_handoff_queued_no_estimate", "utter_handoff_closed")
 
 
+def joined(messages: list[dict[str, Any]]) -> str:
+    """The bot's whole answer: Rasa's REST channel sends each paragraph as its own message."""
+    return "\n\n".join(str(m["text"]) for m in messages if m.get("text"))
+
+
 async def say(bot: RunningBot, text: str, sender: str | None = None) -> list[dict[str, Any]]:
     payload = {"sender": sender or f"test-{uuid.uuid4()}", "message": text}
     async with (
@@ -63,8 +68,7 @@ async def test_held_out_paraphrases_get_the_right_answer(rest_bot: RunningBot) -
         assert entry is not None, f"held-out data names an unknown entry {entry_id}"
         for text in paraphrases:
             total += 1
-            answers = [m.get("text") for m in await say(rest_bot, text)]
-            if entry.answer not in answers:
+            if entry.answer not in joined(await say(rest_bot, text)):
                 misses.append((text, entry_id))
     accuracy = 1 - len(misses) / total
     assert accuracy >= MIN_FAQ_ACCURACY, f"{accuracy:.1%} right; misses: {misses}"
@@ -82,7 +86,8 @@ async def test_held_out_dialogue_phrases_get_their_response(rest_bot: RunningBot
     misses = []
     for intent, response in expected.items():
         for text in HELDOUT["heldout_intents"][intent]:
-            answers = {m.get("text") for m in await say(rest_bot, text)}
+            messages = await say(rest_bot, text)
+            answers = {joined(messages), *(m.get("text") for m in messages)}
             if not answers & texts(response):
                 misses.append((text, intent, answers))
     for text in HELDOUT["heldout_intents"]["human_handoff"]:
@@ -110,8 +115,7 @@ async def test_a_clarification_offers_buttons_and_a_click_answers(rest_bot: Runn
     assert buttons[-1] == {"title": "None of these", "payload": "/clarify_none"}
     chosen = buttons[0]
     entry = next(e for e in KNOWLEDGE_BASE.entries if e.question == chosen["title"])
-    answers = [m.get("text") for m in await say(rest_bot, chosen["payload"], sender)]
-    assert entry.answer in answers
+    assert entry.answer in joined(await say(rest_bot, chosen["payload"], sender))
 
 
 async def test_when_clarification_fails_a_human_is_offered(rest_bot: RunningBot) -> None:

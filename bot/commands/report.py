@@ -9,9 +9,9 @@ from typing import Any
 
 from bot.analytics.cli_options import add_period_arguments, add_store_argument, parse_instant
 from bot.analytics.html_report import render_html
-from bot.analytics.kpis import HOUR, KpiSettings
-from bot.analytics.reporting import build_report
-from bot.analytics.sql_source import SqlEventSource, tracker_store_url
+from bot.analytics.outcomes import HOUR, KpiSettings
+from bot.analytics.parallel import build_report_parallel
+from bot.analytics.sql_source import tracker_store_url
 from bot.analytics.summary import render_csv, render_summary
 
 DEFAULT_OUT = Path(".state/reports")
@@ -45,6 +45,9 @@ def register(subparsers: Any) -> None:
         default=72.0,
         help="a resolved conversation reopens if the sender writes within this (72)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes reading the store (default: CPUs)"
+    )
     add_store_argument(parser)
     parser.set_defaults(handler=handle)
 
@@ -64,11 +67,8 @@ async def handle(args: argparse.Namespace) -> int:
         reopen_window=args.reopen_hours * HOUR,
         change_date=args.change_date,
     )
-    source = SqlEventSource(args.store or tracker_store_url())
-    try:
-        run = await build_report(source, args.since, args.until, settings)
-    finally:
-        await source.close()
+    url = args.store or tracker_store_url()
+    run = await build_report_parallel(url, args.since, args.until, settings, args.workers)
     print(render_summary(run.result))
     out: Path = args.out or DEFAULT_OUT / f"report.{args.format}"
     out.parent.mkdir(parents=True, exist_ok=True)

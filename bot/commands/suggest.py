@@ -14,6 +14,7 @@ from bot.analytics.suggestions import ADD_EXAMPLES_AT, render_suggestions
 from bot.analytics.unanswered import (
     DISTANCE_THRESHOLD,
     LOW_CONFIDENCE,
+    EntryIndex,
     cluster_questions,
     unanswered_texts,
 )
@@ -71,7 +72,9 @@ async def handle(args: argparse.Namespace) -> int:
         counts = await unanswered_texts(conversations(source, period), args.low_confidence)
     finally:
         await source.close()
-    clusters = cluster_questions(counts, default_encoder(), kb, args.distance)
+    encoder = default_encoder()
+    index = EntryIndex.build(kb, encoder)
+    clusters = cluster_questions(counts, encoder, index, args.distance)
     since = f"{utc(args.since):%Y-%m-%d}" if args.since else "the start"
     until = f"{utc(args.until - 1):%Y-%m-%d}" if args.until else "now"
     text = render_suggestions(

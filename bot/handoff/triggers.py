@@ -16,6 +16,7 @@ import yaml
 
 from bot.faq.knowledge_base import load_knowledge_base
 from bot.handoff.tickets import EscalationReason
+from bot.signals.frustration import frustration
 
 HANDOFF_INTENT = "human_handoff"
 FALLBACK_INTENT = "nlu_fallback"
@@ -111,8 +112,8 @@ def _is_negative(user_turns: Sequence[Mapping[str, Any]], rules: EscalationRules
         return True
     if (score := _sentiment(latest)) is not None and score <= rules.strongly_negative_score:
         return True
-    if bool((latest.get("frustration") or {}).get("frustrated")):
-        return True
+    if frustration(user_turns).frustrated and frustration(user_turns[:-1]).frustrated:
+        return True  # repeatedly frustrated
     recent = user_turns[-rules.negative_turns :]
     scores = [_sentiment(t) for t in recent]
     return len(recent) == rules.negative_turns and all(

@@ -96,7 +96,13 @@ def plain_text(blocks: list[Block]) -> str:
     lines = []
     for block in blocks:
         body = "".join(f"{s.text} ({s.url})" if s.kind == "link" else s.text for s in block.spans)
-        prefix = "- " if block.kind == "bullet" else f"{block.number}. " if block.kind == "numbered" else ""
+        prefix = (
+            "- "
+            if block.kind == "bullet"
+            else f"{block.number}. "
+            if block.kind == "numbered"
+            else ""
+        )
         lines.append(prefix + body)
     return "\n".join(lines)
 

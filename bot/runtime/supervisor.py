@@ -26,6 +26,7 @@ class Service:
     command: Sequence[str]
     ready_url: str | None  # None: ready once it has stayed up for a second
     log_file: Path
+    cwd: Path | None = None
     process: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
 
@@ -39,6 +40,7 @@ async def start(service: Service, env: dict[str, str] | None = None) -> None:
         stderr=asyncio.subprocess.STDOUT,
         stdin=asyncio.subprocess.DEVNULL,
         env={**os.environ, **(env or {})},
+        cwd=service.cwd,
         start_new_session=True,
     )
     log.close()

@@ -4,9 +4,8 @@ Every Web API call it receives is checked against Slack's OpenAPI spec and every
 it sends against the event wrapper schema (:mod:`bot.testing.slack_spec`); problems are
 recorded in ``violations`` and the ``fake_slack`` fixture fails the test on any.
 
-As a pytest plugin (``pytest_plugins = ["bot.testing.fake_slack"]``) it provides
-``fake_slack_server`` (one server per session) and ``fake_slack`` (reset per test,
-asserts no violations at teardown).
+Pytest plugin ``bot.testing.fake_slack``: fixtures ``fake_slack_server`` (one per session)
+and ``fake_slack`` (reset per test, asserts no violations at teardown).
 """
 
 from __future__ import annotations
@@ -27,25 +26,37 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from bot.testing.slack_events import Workspace, new_ts
-from bot.testing.slack_spec import event_violations, specs_available, web_api_violations
+from bot.testing.slack_events import Workspace
+from bot.testing.slack_spec import (
+    block_kit_violations,
+    event_violations,
+    specs_available,
+    web_api_violations,
+)
+from bot.testing.slack_web_api import METHODS
 
 
-@dataclass(frozen=True)
+@dataclass
 class ApiCall:
-    """One Web API request the fake received."""
+    """One Web API request the fake received, and the fake's answer."""
 
     method: str
     params: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.monotonic)
+    result: dict[str, Any] | None = None
 
 
 class FakeSlack:
     """The fake server; ``workspace`` holds the ids it uses."""
 
-    def __init__(self, *, bot_token: str = "xoxb-fake-bot-token", app_token: str = "xapp-1-fake-app-token",
-                 signing_secret: str = "fake-signing-secret") -> None:
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-fake-bot-token",
+        app_token: str = "xapp-1-fake-app-token",
+        signing_secret: str = "fake-signing-secret",
+    ) -> None:
         self.bot_token, self.app_token, self.signing_secret = bot_token, app_token, signing_secret
         self.workspace = Workspace()
         self.calls: list[ApiCall] = []
@@ -87,20 +98,48 @@ class FakeSlack:
 
     # --- Web API ---------------------------------------------------------------------
 
-    def fail_next(self, method: str, kind: str = "ratelimited", retry_after: float = 1, times: int = 1) -> None:
+    def fail_next(
+        self, method: str, kind: str = "ratelimited", retry_after: float = 1, times: int = 1
+    ) -> None:
         """The next ``times`` calls of ``method`` fail: ``ratelimited`` (429 + Retry-After),
         ``server_error`` (500) or ``disconnect`` (connection closed without a response)."""
         self._planned.setdefault(method, []).extend([(kind, retry_after)] * times)
 
-    def calls_of(self, method: str) -> list[ApiCall]:
-        return [call for call in self.calls if call.method == method]
+    def posted(self, call: ApiCall) -> dict[str, Any]:
+        """The message (as stored, with later updates) that a chat.postMessage call created."""
+        assert call.result and call.result.get("ok"), call.result
+        return self.messages[(call.result["channel"], call.result["ts"])]
+
+    def calls_of(self, method: str, **params: Any) -> list[ApiCall]:
+        """The calls of ``method`` (whose parameters include ``params``, when given)."""
+        return [
+            call
+            for call in self.calls
+            if call.method == method and all(call.params.get(k) == v for k, v in params.items())
+        ]
+
+    async def wait_until(
+        self, method: str, count: int = 1, timeout: float = 60, **params: Any
+    ) -> list[ApiCall]:
+        """Polls until ``method`` was called ``count`` times with ``params``; returns them."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.calls_of(method, **params)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"expected {count} {method} call(s) with {params}, got {len(found)}: "
+                    + repr([c.params.get("text", "")[:80] for c in self.calls_of(method)])
+                )
+            await asyncio.sleep(0.05)
+        return found
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 60) -> list[ApiCall]:
         """Polls until ``method`` was called at least ``count`` times (bolt-python's test style)."""
         deadline = time.monotonic() + timeout
         while len(self.calls_of(method)) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(f"expected {count} {method} call(s), got {len(self.calls_of(method))}")
+                raise AssertionError(
+                    f"expected {count} {method} call(s), got {len(self.calls_of(method))}"
+                )
             await asyncio.sleep(0.05)
         return self.calls_of(method)
 
@@ -113,9 +152,16 @@ class FakeSlack:
             else:
                 params.update(dict(await request.post()))
         authorization = request.headers.get("Authorization")
-        token = authorization[7:] if authorization and authorization.startswith("Bearer ") else params.get("token")
+        token = (
+            authorization[7:]
+            if authorization and authorization.startswith("Bearer ")
+            else params.get("token")
+        )
         self.violations += web_api_violations(method, params, authorization)
-        self.calls.append(ApiCall(method, params, token))
+        if "blocks" in params:
+            self.violations += block_kit_violations(method, params["blocks"])
+        call = ApiCall(method, params, token)
+        self.calls.append(call)
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if token != expected:
             self.violations.append(f"{method}: called with the wrong token")
@@ -123,50 +169,26 @@ class FakeSlack:
         if planned := self._planned.get(method):
             kind, retry_after = planned.pop(0)
             if kind == "ratelimited":
-                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                         headers={"Retry-After": str(int(retry_after))})
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(int(retry_after))},
+                )
             if kind == "disconnect" and request.transport is not None:
                 request.transport.close()
                 return web.Response(status=500)
             return web.json_response({"ok": False, "error": "internal_error"}, status=500)
-        handler = getattr(self, "_" + method.replace(".", "_"), None)
-        if handler is None:
+        if method == "apps.connections.open":
+            call.result = {
+                "ok": True,
+                "url": f"ws://127.0.0.1:{self.port}/link/?ticket={uuid.uuid4()}",
+            }
+        elif method in METHODS:
+            call.result = METHODS[method](self.workspace, self.messages, params)
+        else:
             self.violations.append(f"{method}: not implemented by the fake")
-            return web.json_response({"ok": False, "error": "unknown_method"})
-        return web.json_response(handler(params))
-
-    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
-        w = self.workspace
-        return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "supportbot",
-                "team_id": w.team_id, "user_id": w.bot_user_id, "bot_id": w.bot_id,
-                "is_enterprise_install": False}
-
-    def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        ts = new_ts()
-        message = {"type": "message", "user": self.workspace.bot_user_id, "bot_id": self.workspace.bot_id,
-                   "text": params.get("text", ""), "ts": ts, "channel": params["channel"]}
-        for key in ("blocks", "thread_ts"):
-            if key in params:
-                message[key] = params[key] if key != "blocks" else _json(params[key])
-        self.messages[(params["channel"], ts)] = message
-        return {"ok": True, "channel": params["channel"], "ts": ts, "message": message}
-
-    def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        key = (params["channel"], params["ts"])
-        if key not in self.messages:
-            return {"ok": False, "error": "message_not_found"}
-        message = self.messages[key]
-        message.update(text=params.get("text", message["text"]), blocks=_json(params.get("blocks", [])))
-        return {"ok": True, "channel": key[0], "ts": key[1], "text": message["text"], "message": message}
-
-    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        user = params.get("user", "")
-        return {"ok": True, "user": {"id": user, "name": "customer", "real_name": "Casey Customer",
-                                      "is_bot": False, "tz": "Europe/London",
-                                      "profile": {"display_name": "Casey", "real_name": "Casey Customer"}}}
-
-    def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/?ticket={uuid.uuid4()}"}
+            call.result = {"ok": False, "error": "unknown_method"}
+        return web.json_response(call.result)
 
     # --- Socket Mode -----------------------------------------------------------------
 
@@ -174,9 +196,14 @@ class FakeSlack:
         socket = web.WebSocketResponse(autoping=True)
         await socket.prepare(request)
         self._sockets.append(socket)
-        await socket.send_json({"type": "hello", "num_connections": len(self._sockets),
-                                "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600},
-                                "connection_info": {"app_id": self.workspace.app_id}})
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets),
+                "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600},
+                "connection_info": {"app_id": self.workspace.app_id},
+            }
+        )
         try:
             async for frame in socket:
                 if frame.type == aiohttp.WSMsgType.TEXT:
@@ -204,60 +231,78 @@ class FakeSlack:
         for socket in list(self._sockets):
             await socket.close()
 
-    async def send_envelope(self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0,
-                            timeout: float = 5) -> dict[str, Any]:
+    async def send_envelope(
+        self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0, timeout: float = 5
+    ) -> dict[str, Any]:
         """Sends a Socket Mode envelope (``events_api`` or ``interactive``); returns the ack."""
         if kind == "events_api":
             self.violations += event_violations(payload)
         await self.wait_socket()
         envelope_id = str(uuid.uuid4())
         waiter = self._ack_waiters[envelope_id] = asyncio.get_running_loop().create_future()
-        await self._sockets[-1].send_json({
-            "envelope_id": envelope_id, "type": kind, "payload": payload,
-            "accepts_response_payload": kind == "interactive",
-            "retry_attempt": retry_attempt, "retry_reason": "timeout" if retry_attempt else "",
-        })
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind == "interactive",
+                "retry_attempt": retry_attempt,
+                "retry_reason": "timeout" if retry_attempt else "",
+            }
+        )
         return await asyncio.wait_for(waiter, timeout)
 
     # --- Events API over HTTP --------------------------------------------------------
 
-    def sign(self, body: str, timestamp: int | None = None, secret: str | None = None) -> dict[str, str]:
+    def sign(
+        self, body: str, timestamp: int | None = None, secret: str | None = None
+    ) -> dict[str, str]:
         """Slack's request signature headers (v0 HMAC-SHA256 of ``v0:<ts>:<body>``)."""
         stamp = str(int(time.time()) if timestamp is None else timestamp)
-        digest = hmac.new((secret or self.signing_secret).encode(), f"v0:{stamp}:{body}".encode(),
-                          hashlib.sha256).hexdigest()
+        digest = hmac.new(
+            (secret or self.signing_secret).encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256
+        ).hexdigest()
         return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
 
-    async def post_event(self, url: str, body: dict[str, Any], *, retry_num: int | None = None,
-                         headers: dict[str, str] | None = None, timestamp: int | None = None,
-                         secret: str | None = None) -> tuple[int, str]:
+    async def post_event(
+        self,
+        url: str,
+        body: dict[str, Any],
+        *,
+        retry_num: int | None = None,
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+        secret: str | None = None,
+    ) -> tuple[int, str]:
         """Delivers a signed Events API request to ``url``; returns (status, body)."""
         if body.get("type") == "event_callback":
             self.violations += event_violations(body)
         raw = json.dumps(body)
         signed = {"Content-Type": "application/json", **self.sign(raw, timestamp, secret)}
         if retry_num is not None:
-            signed.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"})
+            signed.update(
+                {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+            )
         return await _post(url, raw, {**signed, **(headers or {})})
 
     async def post_interaction(self, url: str, payload: dict[str, Any]) -> tuple[int, str, float]:
-        """Delivers a signed interactivity request (form field ``payload``); (status, body, seconds)."""
+        """Delivers a signed interaction (form field ``payload``); (status, body, seconds)."""
         raw = urlencode({"payload": json.dumps(payload)})
         started = time.monotonic()
-        status, text = await _post(url, raw, {"Content-Type": "application/x-www-form-urlencoded",
-                                              **self.sign(raw)})
+        status, text = await _post(
+            url, raw, {"Content-Type": "application/x-www-form-urlencoded", **self.sign(raw)}
+        )
         return status, text, time.monotonic() - started
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 async def _post(url: str, raw: str, headers: dict[str, str]) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url, data=raw.encode(), headers=headers,
-                                timeout=aiohttp.ClientTimeout(total=30)) as response:
-            return response.status, await response.text()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            url, data=raw.encode(), headers=headers, timeout=aiohttp.ClientTimeout(total=30)
+        ) as response,
+    ):
+        return response.status, await response.text()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -12,33 +12,29 @@ Fixtures (``fake_telegram`` ...) live in :mod:`bot.testing.telegram_plugin`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.testing.telegram_html import HtmlError, visible_text
 from bot.testing.telegram_spec import BotApiSpec
 from bot.testing.telegram_updates import UpdateFactory
+from bot.testing.telegram_wire import (
+    ApiCall,
+    ApiError,
+    check_markup,
+    error_response,
+    read_params,
+    visible_message_text,
+)
 
 TOKEN = "123456789:TEST-token_for-the-fake-server"
 BOT_USERNAME = "lumen_support_test_bot"
-_CALLBACK_DATA_MAX_BYTES = 64
-
-
-@dataclass
-class ApiCall:
-    """One request the fake received."""
-
-    method: str
-    params: dict[str, Any]
-    at: float = field(default_factory=time.monotonic)
 
 
 class FakeTelegram:
@@ -47,9 +43,15 @@ class FakeTelegram:
     def __init__(self, spec: BotApiSpec, token: str = TOKEN, username: str = BOT_USERNAME) -> None:
         self.spec = spec
         self.token = token
-        self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Lumen",
-                         "username": username, "can_join_groups": True,
-                         "can_read_all_group_messages": False, "supports_inline_queries": False}
+        self.bot_user = {
+            "id": int(token.split(":", maxsplit=1)[0]),
+            "is_bot": True,
+            "first_name": "Lumen",
+            "username": username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
         self.make = UpdateFactory(self.bot_user)
         self.violations: list[str] = []
         self.calls: list[ApiCall] = []
@@ -97,8 +99,12 @@ class FakeTelegram:
     def fail_next(self, method: str, *, retry_after: int | None = None, status: int = 502) -> None:
         """The next call of ``method`` fails: 429 with ``retry_after``, else HTTP ``status``."""
         if retry_after is not None:
-            body = {"ok": False, "error_code": 429, "parameters": {"retry_after": retry_after},
-                    "description": f"Too Many Requests: retry after {retry_after}"}
+            body = {
+                "ok": False,
+                "error_code": 429,
+                "parameters": {"retry_after": retry_after},
+                "description": f"Too Many Requests: retry after {retry_after}",
+            }
             response = web.json_response(body, status=429)
         else:
             body = {"ok": False, "error_code": status, "description": "Bad Gateway"}
@@ -121,11 +127,14 @@ class FakeTelegram:
         token = self.webhook.get("secret_token") if secret == "" else secret
         if token is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = token
-        async with aiohttp.ClientSession() as session:
-            async with session.post(self.webhook["url"], json=update, headers=headers) as response:
-                if response.status != 200 and "callback_query" in update:
-                    self.pending_callbacks.discard(update["callback_query"]["id"])
-                return response.status
+        url = self.webhook["url"]
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(url, json=update, headers=headers) as r,
+        ):
+            if r.status != 200 and "callback_query" in update:
+                self.pending_callbacks.discard(update["callback_query"]["id"])
+            return r.status
 
     def calls_of(self, method: str) -> list[ApiCall]:
         return [call for call in self.calls if call.method == method]
@@ -143,35 +152,42 @@ class FakeTelegram:
             await asyncio.sleep(0.05)
         pytest.fail(f"timed out after {timeout}s; calls so far: {[c.method for c in self.calls]}")
 
-    async def wait_for_messages(self, chat_id: int, count: int = 1, timeout: float = 30.0
-                                ) -> list[dict[str, Any]]:
+    async def wait_for_messages(
+        self, chat_id: int, count: int = 1, timeout: float = 30.0
+    ) -> list[dict[str, Any]]:
         """The first ``count`` messages sent to ``chat_id``, waiting for them."""
-        return await self.wait_for(
-            lambda: self.messages_to(chat_id)[:count] if len(self.messages_to(chat_id)) >= count
-            else None, timeout)
+        messages: list[dict[str, Any]] = await self.wait_for(
+            lambda: (
+                self.messages_to(chat_id)[:count]
+                if len(self.messages_to(chat_id)) >= count
+                else None
+            ),
+            timeout,
+        )
+        return messages
 
     # -- the API -----------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         if request.match_info["token"] != self.token:
-            return _error(401, "Unauthorized")
-        params, form = await _read_params(request)
+            return error_response(401, "Unauthorized")
+        params, form = await read_params(request)
         self.calls.append(ApiCall(method, params))
         problems = self.spec.validate_request(method, params, form=form)
         self.violations.extend(problems)
         if problems:
-            return _error(400, f"Bad Request: {problems[0]}")
-        values = {k: _decode(v) if form else v for k, v in params.items()}
+            return error_response(400, f"Bad Request: {problems[0]}")
+        values = self.spec.decode_form(method, params) if form else dict(params)
         if self._failures.get(method):
             return self._failures[method].pop(0)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             self.violations.append(f"{method}: valid but not implemented by the fake")
-            return _error(404, "Not Found")
+            return error_response(404, "Not Found")
         try:
             result = await handler(values)
-        except _ApiError as error:
-            return _error(400, f"Bad Request: {error}")
+        except ApiError as error:
+            return error_response(400, f"Bad Request: {error}")
         return web.json_response({"ok": True, "result": result})
 
     async def _api_getMe(self, _: dict[str, Any]) -> Any:
@@ -179,16 +195,14 @@ class FakeTelegram:
 
     async def _api_getUpdates(self, values: dict[str, Any]) -> Any:
         if self.webhook is not None:
-            raise _ApiError("can't use getUpdates method while webhook is active")
+            raise ApiError("can't use getUpdates method while webhook is active")
         offset, limit = int(values.get("offset", 0)), int(values.get("limit", 100))
         timeout = min(float(values.get("timeout", 0)), 10.0)
         async with self._changed:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
             if not self._updates and timeout > 0 and not self._closing:
-                try:
+                with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), timeout)
-                except asyncio.TimeoutError:
-                    pass
             return self._updates[:limit]
 
     async def _api_setWebhook(self, values: dict[str, Any]) -> Any:
@@ -207,9 +221,9 @@ class FakeTelegram:
         for command in values["commands"]:
             name, description = command["command"], command["description"]
             if not (1 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.islower()):
-                raise _ApiError(f"BOT_COMMAND_INVALID: {name!r}")
+                raise ApiError(f"BOT_COMMAND_INVALID: {name!r}")
             if not 1 <= len(description) <= 256:
-                raise _ApiError("BOT_COMMAND_DESCRIPTION_INVALID")
+                raise ApiError("BOT_COMMAND_DESCRIPTION_INVALID")
         self.commands = list(values["commands"])
         return True
 
@@ -221,8 +235,12 @@ class FakeTelegram:
 
     async def _api_sendMessage(self, values: dict[str, Any]) -> Any:
         chat_id = int(values["chat_id"])
-        message = {"message_id": next(self._message_ids), "from": self.bot_user,
-                   "date": int(time.time()), "chat": self.make.chat_of(chat_id)}
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "from": self.bot_user,
+            "date": int(time.time()),
+            "chat": self.make.chat_of(chat_id),
+        }
         self._render(message, values)
         self.sent[message["message_id"]] = message
         return self._public(message)
@@ -239,14 +257,14 @@ class FakeTelegram:
     async def _api_editMessageReplyMarkup(self, values: dict[str, Any]) -> Any:
         message = self._stored(values)
         markup = values.get("reply_markup")
-        self._check_markup(markup)
+        check_markup(markup)
         message["reply_markup"] = markup
         return self._public(message)
 
     async def _api_answerCallbackQuery(self, values: dict[str, Any]) -> Any:
         query_id = values["callback_query_id"]
         if query_id not in self.pending_callbacks:
-            raise _ApiError("query is too old and response timeout expired or query ID is invalid")
+            raise ApiError("query is too old and response timeout expired or query ID is invalid")
         self.pending_callbacks.discard(query_id)
         self.answered_callbacks.add(query_id)
         return True
@@ -256,38 +274,26 @@ class FakeTelegram:
 
     # -- helpers -----------------------------------------------------------------------
     def _render(self, message: dict[str, Any], values: dict[str, Any]) -> None:
-        text = str(values.get("text", ""))
         if values.get("parse_mode") not in (None, "HTML"):
             self.violations.append(f"unexpected parse_mode {values.get('parse_mode')!r}")
-        try:
-            visible = visible_text(text) if values.get("parse_mode") == "HTML" else text
-        except HtmlError as error:
-            raise _ApiError(f"can't parse entities: {error}") from error
-        if not visible.strip() and "photo" not in values:
-            raise _ApiError("message text is empty")
-        if len(visible) > 4096:
-            raise _ApiError("message is too long")
-        self._check_markup(values.get("reply_markup"))
-        message.update(text=visible, html=text, reply_markup=values.get("reply_markup"))
+        visible = visible_message_text(values)
+        check_markup(values.get("reply_markup"))
+        message.update(
+            text=visible, html=values.get("text", ""), reply_markup=values.get("reply_markup")
+        )
         if "photo" in values:
             message["photo_url"] = values["photo"]
-
-    def _check_markup(self, markup: Any) -> None:
-        for row in (markup or {}).get("inline_keyboard", []):
-            for button in row:
-                if len(button.get("callback_data", "").encode()) > _CALLBACK_DATA_MAX_BYTES:
-                    raise _ApiError("BUTTON_DATA_INVALID")
-                if not button.get("text"):
-                    raise _ApiError("BUTTON_TEXT_INVALID")
 
     def _stored(self, values: dict[str, Any]) -> dict[str, Any]:
         message = self.sent.get(int(values.get("message_id", 0)))
         if message is None or message["chat"]["id"] != int(values.get("chat_id", 0)):
-            raise _ApiError("message to edit not found")
+            raise ApiError("message to edit not found")
         return message
 
     def _public(self, message: dict[str, Any]) -> dict[str, Any]:
-        public = {k: v for k, v in message.items() if k not in {"html", "photo_url"} and v is not None}
+        public = {
+            k: v for k, v in message.items() if k not in {"html", "photo_url"} and v is not None
+        }
         self._check("Message", public)
         return public
 
@@ -295,32 +301,3 @@ class FakeTelegram:
         self.violations.extend(self.spec.validate_object(type_name, value))
         if type_name == "Update" and "callback_query" in value:
             self.pending_callbacks.add(value["callback_query"]["id"])
-
-
-class _ApiError(Exception):
-    pass
-
-
-def _error(status: int, description: str) -> web.Response:
-    return web.json_response({"ok": False, "error_code": status, "description": description},
-                             status=status)
-
-
-def _decode(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
-async def _read_params(request: web.Request) -> tuple[dict[str, Any], bool]:
-    """Query string plus body; True when the body was a form (values are JSON-encoded)."""
-    params: dict[str, Any] = dict(request.query)
-    if request.content_type == "application/json":
-        params.update(await request.json() if request.can_read_body else {})
-        return params, False
-    if request.can_read_body:
-        params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
-    return params, True

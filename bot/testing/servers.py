@@ -27,6 +27,7 @@ class RunningBot:
     actions_url: str
     port: int
     state: Path
+    pids: tuple[int, ...] = ()  # action server, Rasa server
 
 
 def free_port() -> int:
@@ -44,18 +45,20 @@ async def running_bot(
     endpoints: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     state: Path | None = None,
+    port: int | None = None,
 ) -> AsyncIterator[RunningBot]:
     """Starts the action server and Rasa server; stops both on exit.
 
     ``credentials`` is the content of credentials.yml (default: the REST channel only);
     ``endpoints`` overrides entries of the generated endpoints (default: a SQLite
-    tracker store in ``state``, in-memory lock store).
+    tracker store in ``state``, in-memory lock store). ``port`` fixes the Rasa server's
+    port (for a webhook URL known in advance); by default a free one is picked.
     """
     if not model.exists():
         raise FileNotFoundError(f"no trained model at {model}: run `make train` first")
     with contextlib.ExitStack() as stack:
         folder = state or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bot-e2e-")))
-        port, actions_port = free_port(), free_port()
+        port, actions_port = port or free_port(), free_port()
         config = {
             "action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
             "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(folder / "tracker.db")},
@@ -75,9 +78,19 @@ async def running_bot(
             ),
             Service(
                 "Rasa server",
-                [rasa, "run", "--model", str(model), "--enable-api", "--port", str(port),
-                 "--endpoints", str(folder / "endpoints.yml"),
-                 "--credentials", str(folder / "credentials.yml")],
+                [
+                    rasa,
+                    "run",
+                    "--model",
+                    str(model),
+                    "--enable-api",
+                    "--port",
+                    str(port),
+                    "--endpoints",
+                    str(folder / "endpoints.yml"),
+                    "--credentials",
+                    str(folder / "credentials.yml"),
+                ],
                 f"http://127.0.0.1:{port}/status",
                 folder / "rasa.log",
             ),
@@ -93,6 +106,9 @@ async def running_bot(
         os.chdir(PROJECT_ROOT)  # the action server imports `actions` and reads data/
         try:
             async with running(services, env=child_env):
-                yield RunningBot(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{actions_port}", port, folder)
+                pids = tuple(s.process.pid for s in services if s.process is not None)
+                yield RunningBot(
+                    f"http://127.0.0.1:{port}", f"http://127.0.0.1:{actions_port}", port, folder, pids
+                )
         finally:
             os.chdir(previous)

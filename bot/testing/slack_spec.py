@@ -8,7 +8,9 @@ Known quirks of the 2020 Web API spec, handled here on purpose:
   verb is not checked;
 - parameters are modelled as form fields; JSON bodies may carry arrays/objects for the
   JSON-encoded string fields (``blocks``, ``attachments``);
-- methods newer than the spec (``apps.connections.open``) are described in ``NEWER_METHODS``.
+- methods newer than the spec (``apps.connections.open``) are described in ``NEWER_METHODS``;
+- ``team_id`` is accepted on every method: slack_sdk's ``WebClient(team_id=...)`` adds it to
+  every call (bolt builds such clients per request) for org-wide apps.
 """
 
 from __future__ import annotations
@@ -27,8 +29,13 @@ EVENT_WRAPPER_SCHEMA = SPECS / "slack_common_event_wrapper_schema.json"
 Param = dict[str, Any]
 NEWER_METHODS: dict[str, list[Param]] = {
     # https://api.slack.com/methods/apps.connections.open (2021): app-level token only
-    "apps.connections.open": [{"name": "token", "in": "header", "type": "string", "required": True}],
+    "apps.connections.open": [
+        {"name": "token", "in": "header", "type": "string", "required": True}
+    ],
 }
+
+
+SDK_DEFAULT_PARAMS = {"team_id"}
 
 
 def specs_available() -> bool:
@@ -55,7 +62,9 @@ def _type_ok(kind: str | None, value: Any) -> bool:
     if kind == "boolean":
         return isinstance(value, bool) or str(value).lower() in {"true", "false", "1", "0"}
     if kind == "integer":
-        return (isinstance(value, int) and not isinstance(value, bool)) or str(value).lstrip("-").isdigit()
+        return (isinstance(value, int) and not isinstance(value, bool)) or str(value).lstrip(
+            "-"
+        ).isdigit()
     if kind == "number":
         if isinstance(value, bool):
             return False
@@ -67,7 +76,9 @@ def _type_ok(kind: str | None, value: Any) -> bool:
     return True
 
 
-def web_api_violations(method: str, params: Mapping[str, Any], authorization: str | None) -> list[str]:
+def web_api_violations(
+    method: str, params: Mapping[str, Any], authorization: str | None
+) -> list[str]:
     """What is wrong with one Web API call: unknown method, missing/unknown/mistyped params."""
     methods = web_api_methods()
     if method not in methods:
@@ -81,16 +92,16 @@ def web_api_violations(method: str, params: Mapping[str, Any], authorization: st
         if param.get("required") and not present:
             problems.append(f"{method}: required parameter {name!r} missing")
     for name, value in params.items():
-        if name not in declared:
+        if name not in declared and name not in SDK_DEFAULT_PARAMS:
             problems.append(f"{method}: parameter {name!r} is not in the spec")
-        elif not _type_ok(declared[name].get("type"), value):
+        elif name in declared and not _type_ok(declared[name].get("type"), value):
             problems.append(f"{method}: {name}={value!r} is not a {declared[name].get('type')}")
     return problems
 
 
 @functools.lru_cache(maxsize=1)
 def _event_validator() -> Any:
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     schema = json.loads(EVENT_WRAPPER_SCHEMA.read_text())
     return jsonschema.Draft7Validator(schema)
@@ -98,4 +109,94 @@ def _event_validator() -> Any:
 
 def event_violations(body: Mapping[str, Any]) -> list[str]:
     """Schema errors of an Events API ``event_callback`` body (the common event wrapper)."""
-    return [f"event {body.get('event_id')}: {e.message}" for e in _event_validator().iter_errors(body)]
+    return [
+        f"event {body.get('event_id')}: {e.message}" for e in _event_validator().iter_errors(body)
+    ]
+
+
+# Block Kit limits (https://api.slack.com/reference/block-kit/blocks): the Web API spec models
+# ``blocks`` as a JSON string, so the fake checks the documented structure and limits itself.
+BLOCK_TYPES = {"section", "actions", "context", "header", "image", "divider"}
+TEXT_TYPES = {"mrkdwn", "plain_text"}
+
+
+def _text_problems(where: str, text: Any, limit: int, plain_only: bool = False) -> list[str]:
+    if not isinstance(text, Mapping) or text.get("type") not in TEXT_TYPES:
+        return [f"{where}: not a text object"]
+    if plain_only and text.get("type") != "plain_text":
+        return [f"{where}: must be plain_text"]
+    body = text.get("text")
+    if not isinstance(body, str) or not body:
+        return [f"{where}: empty text"]
+    return [f"{where}: text longer than {limit}"] if len(body) > limit else []
+
+
+def _element_problems(where: str, element: Any) -> list[str]:
+    if not isinstance(element, Mapping) or element.get("type") != "button":
+        return [f"{where}: only buttons are used here"]
+    problems = _text_problems(f"{where}.text", element.get("text"), 75, plain_only=True)
+    if not element.get("action_id") or len(str(element["action_id"])) > 255:
+        problems.append(f"{where}: action_id missing or longer than 255")
+    if "value" in element and len(str(element["value"])) > 2000:
+        problems.append(f"{where}: value longer than 2000")
+    if element.get("style") not in (None, "primary", "danger"):
+        problems.append(f"{where}: unknown style {element.get('style')!r}")
+    return problems
+
+
+def block_kit_violations(method: str, blocks: Any) -> list[str]:
+    """What breaks Block Kit's documented structure or limits in a message's ``blocks``."""
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except ValueError:
+            return [f"{method}: blocks is not JSON"]
+    if not isinstance(blocks, list):
+        return [f"{method}: blocks is not an array"]
+    problems = [f"{method}: more than 50 blocks"] if len(blocks) > 50 else []
+    block_ids: set[str] = set()
+    action_ids: set[str] = set()
+    for i, block in enumerate(blocks):
+        where = f"{method}: blocks[{i}]"
+        kind = block.get("type") if isinstance(block, Mapping) else None
+        if kind not in BLOCK_TYPES:
+            problems.append(f"{where}: unknown block type {kind!r}")
+            continue
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if len(str(block_id)) > 255 or block_id in block_ids:
+                problems.append(f"{where}: block_id too long or repeated")
+            block_ids.add(block_id)
+        if kind == "section":
+            fields = block.get("fields") or []
+            if "text" not in block and not fields:
+                problems.append(f"{where}: a section needs text or fields")
+            if "text" in block:
+                problems += _text_problems(f"{where}.text", block["text"], 3000)
+            if len(fields) > 10:
+                problems.append(f"{where}: more than 10 fields")
+            for j, text in enumerate(fields):
+                problems += _text_problems(f"{where}.fields[{j}]", text, 2000)
+        elif kind == "header":
+            problems += _text_problems(f"{where}.text", block.get("text"), 150, plain_only=True)
+        elif kind == "context":
+            elements = block.get("elements") or []
+            if not elements or len(elements) > 10:
+                problems.append(f"{where}: a context needs 1-10 elements")
+            for j, text in enumerate(elements):
+                if not (isinstance(text, Mapping) and text.get("type") == "image"):
+                    problems += _text_problems(f"{where}.elements[{j}]", text, 3000)
+        elif kind == "actions":
+            elements = block.get("elements") or []
+            if not elements or len(elements) > 25:
+                problems.append(f"{where}: actions need 1-25 elements")
+            for j, element in enumerate(elements):
+                problems += _element_problems(f"{where}.elements[{j}]", element)
+                action_id = element.get("action_id") if isinstance(element, Mapping) else None
+                if action_id in action_ids:
+                    problems.append(f"{where}: action_id {action_id!r} repeated in the message")
+                if action_id:
+                    action_ids.add(action_id)
+        elif kind == "image" and not (block.get("image_url") and block.get("alt_text")):
+            problems.append(f"{where}: an image needs image_url and alt_text")
+    return problems

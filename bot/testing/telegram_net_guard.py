@@ -30,7 +30,7 @@ def _allowed(address: Any) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+        return ipaddress.ip_address(host.split("%", maxsplit=1)[0]).is_loopback
     except ValueError:
         return False  # a name that was not resolved to a loopback address
 
@@ -55,8 +55,8 @@ def install(log: Path | None = None) -> None:
         check(address)
         return original_connect_ex(self, address)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
 
 
 @contextlib.contextmanager
@@ -69,7 +69,7 @@ def guard_network() -> Iterator[list[str]]:
     try:
         yield blocked
     finally:
-        socket.socket.connect, socket.socket.connect_ex = saved  # type: ignore[method-assign]
+        socket.socket.connect, socket.socket.connect_ex = saved  # type: ignore[method-assign,assignment]
         blocked.extend(_blocked[start:])
 
 
@@ -78,11 +78,13 @@ def subprocess_env(folder: Path) -> dict[str, str]:
     hook = folder / "netguard"
     hook.mkdir(parents=True, exist_ok=True)
     log = folder / "blocked-connections.log"
-    (hook / "sitecustomize.py").write_text(textwrap.dedent(f"""
+    (hook / "sitecustomize.py").write_text(
+        textwrap.dedent(f"""
         from pathlib import Path
         from bot.testing.telegram_net_guard import install
         install(Path({str(log)!r}))
-    """))
+    """)
+    )
     path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)
     return {"PYTHONPATH": path}
 

@@ -63,8 +63,7 @@ def telegram_spec() -> BotApiSpec:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def fake_telegram(telegram_spec: BotApiSpec, no_network: None
-                        ) -> AsyncIterator[FakeTelegram]:
+async def fake_telegram(telegram_spec: BotApiSpec, no_network: None) -> AsyncIterator[FakeTelegram]:
     """A fresh fake Bot API for one test."""
     async with FakeTelegram(telegram_spec) as fake:
         yield fake
@@ -72,14 +71,18 @@ async def fake_telegram(telegram_spec: BotApiSpec, no_network: None
     assert not fake.pending_callbacks, f"callback queries never answered: {fake.pending_callbacks}"
 
 
-def telegram_credentials(fake: FakeTelegram, mode: str, port: int, secret: str | None
-                         ) -> dict[str, Any]:
+def telegram_credentials(
+    fake: FakeTelegram, mode: str, port: int, secret: str | None
+) -> dict[str, Any]:
     """credentials.yml content for the channel under test (what the env vars would give)."""
-    settings: dict[str, Any] = {"token": fake.token, "base_url": fake.base_url, "mode": mode,
-                                "poll_timeout": 1}
+    settings: dict[str, Any] = {
+        "token": fake.token,
+        "base_url": fake.base_url,
+        "mode": mode,
+        "poll_timeout": 1,
+    }
     if mode == "webhook":
-        settings.update(secret_token=secret,
-                        webhook_url=f"http://127.0.0.1:{port}{WEBHOOK_PATH}")
+        settings.update(secret_token=secret, webhook_url=f"http://127.0.0.1:{port}{WEBHOOK_PATH}")
     return {"rest": None, "channels.telegram.TelegramInput": settings}
 
 
@@ -95,8 +98,9 @@ async def _session_bot(spec: BotApiSpec, mode: str, tmp: Path) -> AsyncIterator[
             async with contextlib.AsyncExitStack() as stack:
                 # running_bot picks its ports itself; the webhook URL needs Rasa's up front
                 with mock.patch("bot.testing.servers.free_port", side_effect=[port, free_port()]):
-                    server = await stack.enter_async_context(running_bot(
-                        credentials, env=subprocess_env(tmp), state=tmp / "state"))
+                    server = await stack.enter_async_context(
+                        running_bot(credentials, env=subprocess_env(tmp), state=tmp / "state")
+                    )
                 bot = TelegramBot(fake, server, secret, tmp)
                 await fake.wait_for(lambda: fake.commands, timeout=60)
                 if mode == "webhook":
@@ -107,15 +111,17 @@ async def _session_bot(spec: BotApiSpec, mode: str, tmp: Path) -> AsyncIterator[
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def _telegram_polling(telegram_spec: BotApiSpec, tmp_path_factory: pytest.TempPathFactory
-                            ) -> AsyncIterator[TelegramBot]:
+async def _telegram_polling(
+    telegram_spec: BotApiSpec, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[TelegramBot]:
     async for bot in _session_bot(telegram_spec, "polling", tmp_path_factory.mktemp("tg-poll")):
         yield bot
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def _telegram_webhook(telegram_spec: BotApiSpec, tmp_path_factory: pytest.TempPathFactory
-                            ) -> AsyncIterator[TelegramBot]:
+async def _telegram_webhook(
+    telegram_spec: BotApiSpec, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[TelegramBot]:
     async for bot in _session_bot(telegram_spec, "webhook", tmp_path_factory.mktemp("tg-hook")):
         yield bot
 

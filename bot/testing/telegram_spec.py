@@ -54,10 +54,14 @@ class BotApiSpec:
             if field is None:
                 problems.append(f"{method}: unknown field {name!r}")
                 continue
-            if form:
-                value = _decode_form_value(value, field["types"])
-            problems.extend(self._check_any(value, field["types"], f"{method}.{name}"))
+            decoded = _decode_form_value(value, field["types"]) if form else value
+            problems.extend(self._check_any(decoded, field["types"], f"{method}.{name}"))
         return problems
+
+    def decode_form(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Form field values as Telegram reads them for ``method``."""
+        fields = {f["name"]: f["types"] for f in self.methods.get(method, {}).get("fields", [])}
+        return {k: _decode_form_value(v, fields.get(k, [])) for k, v in params.items()}
 
     def validate_object(self, type_name: str, value: Any, path: str | None = None) -> list[str]:
         """Violations of ``value`` as an instance of the spec type ``type_name``."""
@@ -77,7 +81,9 @@ class BotApiSpec:
             if not isinstance(value, list):
                 return [f"{path}: expected {type_name}, got {type(value).__name__}"]
             inner = type_name.removeprefix("Array of ")
-            return [p for i, item in enumerate(value) for p in self._check(item, inner, f"{path}[{i}]")]
+            return [
+                p for i, item in enumerate(value) for p in self._check(item, inner, f"{path}[{i}]")
+            ]
         if type_name in _SCALARS:
             ok = _SCALARS[type_name](value)
             return [] if ok else [f"{path}: expected {type_name}, got {value!r:.60}"]

@@ -1,0 +1,94 @@
+"""Load generation for the channel benchmark: closed-loop and open-loop, with latency stats."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+#: Sends one message of one conversation and returns when the answer has arrived.
+SendFn = Callable[[str, str], Awaitable[None]]
+
+
+@dataclass
+class LoadResult:
+    """What one load run measured."""
+
+    messages: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def per_second(self) -> float:
+        return self.messages / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        """Latency percentile in milliseconds."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+        return ordered[index] * 1000
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "messages": self.messages,
+            "errors": self.errors,
+            "messages_per_second": round(self.per_second, 1),
+            "p50_ms": round(self.percentile(50), 1),
+            "p95_ms": round(self.percentile(95), 1),
+            "p99_ms": round(self.percentile(99), 1),
+            "mean_ms": round(statistics.fmean(self.latencies) * 1000, 1) if self.latencies else 0.0,
+        }
+
+
+async def _timed(send: SendFn, conversation: str, text: str, result: LoadResult) -> None:
+    start = time.perf_counter()
+    try:
+        await send(conversation, text)
+    except Exception:  # noqa: BLE001 - an error is a measured outcome here
+        result.errors += 1
+        return
+    result.latencies.append(time.perf_counter() - start)
+    result.messages += 1
+
+
+async def closed_loop(
+    send: SendFn, texts: Sequence[str], conversations: int, seconds: float, prefix: str
+) -> LoadResult:
+    """``conversations`` customers, each sending its next message as soon as it is answered."""
+    result = LoadResult()
+    deadline = time.perf_counter() + seconds
+    rng = random.Random(7)
+
+    async def customer(number: int) -> None:
+        while time.perf_counter() < deadline:
+            await _timed(send, f"{prefix}-c{number}", rng.choice(texts), result)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(customer(n) for n in range(conversations)))
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+async def open_loop(
+    send: SendFn, texts: Sequence[str], rate: float, seconds: float, prefix: str, conversations: int = 200
+) -> LoadResult:
+    """Messages arrive at ``rate`` per second (Poisson), whatever the answers' pace."""
+    result = LoadResult()
+    rng = random.Random(11)
+    tasks: list[asyncio.Task[None]] = []
+    start = time.perf_counter()
+    next_at = start
+    while next_at < start + seconds:
+        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+        conversation = f"{prefix}-o{rng.randrange(conversations)}"
+        tasks.append(asyncio.create_task(_timed(send, conversation, rng.choice(texts), result)))
+        next_at += rng.expovariate(rate)
+    await asyncio.gather(*tasks)
+    result.seconds = seconds
+    return result

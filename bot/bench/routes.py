@@ -1,0 +1,123 @@
+"""The ways a customer message reaches the bot in the benchmark, each timed to its answer."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import zlib
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.bench.load import SendFn
+from bot.testing.fake_slack import FakeSlack
+from bot.testing.fake_telegram import FakeTelegram
+from bot.testing.servers import RunningBot
+
+
+@dataclass(frozen=True)
+class Route:
+    """A named way in; ``send`` returns once the answer has arrived."""
+
+    name: str
+    send: SendFn
+
+
+def rest_route(name: str, session: aiohttp.ClientSession, base_url: str) -> Route:
+    """Rasa's REST channel: the answer is in the HTTP response."""
+
+    async def send(conversation: str, text: str) -> None:
+        async with session.post(
+            f"{base_url}/webhooks/rest/webhook", json={"sender": conversation, "message": text}
+        ) as reply:
+            reply.raise_for_status()
+            if not await reply.json():
+                raise RuntimeError("no answer")
+
+    return Route(name, send)
+
+
+class AnswerWatch:
+    """Resolves a waiter when the fake platform receives a message for its conversation.
+
+    One poller reads only the calls that arrived since its last pass, so watching costs
+    the same for 1 or 50 conversations.
+    """
+
+    def __init__(self, calls: list[Any], key_of: Callable[[Any], Hashable | None]) -> None:
+        self._calls, self._key_of = calls, key_of
+        self._seen = len(calls)
+        self._waiters: dict[Hashable, asyncio.Future[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def wait(self, key: Hashable, timeout: float = 30.0) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._poll())
+        future = self._waiters.get(key) or asyncio.get_running_loop().create_future()
+        self._waiters[key] = future
+        try:
+            await asyncio.wait_for(future, timeout)
+        finally:
+            self._waiters.pop(key, None)
+
+    def expect(self, key: Hashable) -> None:
+        """Registers interest before the message is sent (so a fast answer is not missed)."""
+        self._waiters.setdefault(key, asyncio.get_running_loop().create_future())
+
+    async def _poll(self) -> None:
+        while True:
+            for call in self._calls[self._seen :]:
+                waiter = self._waiters.get(self._key_of(call))
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+            self._seen = len(self._calls)
+            await asyncio.sleep(0.002)
+
+
+def _number(conversation: str, space: int = 10**8) -> int:
+    return zlib.crc32(conversation.encode()) % space + 1
+
+
+def slack_route(fake: FakeSlack, bot: RunningBot) -> Route:
+    """Signed Events API requests to the bot's webhook; answered by chat.postMessage."""
+    url = f"{bot.rasa_url}/webhooks/slack/events"
+    watch = AnswerWatch(fake.calls, lambda c: c.params.get("channel") if c.method == "chat.postMessage" else None)
+
+    async def send(conversation: str, text: str) -> None:
+        channel = f"D{_number(conversation):09d}"
+        user = f"U{_number(conversation + 'u'):09d}"
+        event = fake.workspace.wrap(fake.workspace.message(text, channel=channel, user=user))
+        watch.expect(channel)
+        status, _ = await fake.post_event(url, event)
+        if status != 200:
+            raise RuntimeError(f"Slack route answered {status}")
+        await watch.wait(channel)
+
+    return Route("slack_http", send)
+
+
+def telegram_route(fake: FakeTelegram) -> Route:
+    """Updates posted to the bot's webhook with the secret token; answered by sendMessage."""
+    counter = itertools.count(1)
+    watch = AnswerWatch(fake.calls, lambda c: _chat(c.params) if c.method == "sendMessage" else None)
+
+    async def send(conversation: str, text: str) -> None:
+        chat_id = _number(conversation)
+        update = fake.make.text(text, user_id=chat_id)
+        update["update_id"] = 10**9 + next(counter)
+        watch.expect(chat_id)
+        status = await fake.inject(update)
+        if status != 200:
+            raise RuntimeError(f"Telegram webhook answered {status}")
+        await watch.wait(chat_id)
+
+    return Route("telegram_webhook", send)
+
+
+def _chat(params: dict[str, Any]) -> int | None:
+    try:
+        return int(params.get("chat_id"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,101 @@
+"""Turns the sentence features Rasa's featurizers attached to messages into one matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+
+@dataclass
+class Block:
+    """One featurizer's sentence features: its origin, width and (sparse only) idf weights."""
+
+    origin: str
+    dim: int
+    idf: np.ndarray | None  # None for dense blocks
+
+
+def _sentence_features(message: Message, featurizers: list[str]) -> dict[str, object]:
+    return {
+        str(f.origin): f.features
+        for f in message.features
+        if f.attribute == TEXT
+        and f.type == FEATURE_TYPE_SENTENCE
+        and (not featurizers or f.origin in featurizers)
+    }
+
+
+class FeatureAssembler:
+    """Concatenates per-featurizer blocks: sparse counts get sublinear tf-idf, every block
+    is L2-normalised per row and scaled (``sparse_weight`` / ``dense_weight``)."""
+
+    def __init__(
+        self, blocks: list[Block], sparse_weight: float, dense_weight: float
+    ) -> None:
+        self.blocks = blocks
+        self.sparse_weight = sparse_weight
+        self.dense_weight = dense_weight
+
+    @classmethod
+    def fit(
+        cls,
+        messages: list[Message],
+        featurizers: list[str],
+        sparse_weight: float,
+        dense_weight: float,
+    ) -> FeatureAssembler:
+        """Learns block layout and idf weights from training messages."""
+        found: dict[str, list[object]] = {}
+        for message in messages:
+            for origin, matrix in _sentence_features(message, featurizers).items():
+                found.setdefault(origin, []).append(matrix)
+        blocks = []
+        for origin in sorted(found):
+            rows = found[origin]
+            if sp.issparse(rows[0]):
+                counts = sp.vstack(rows).tocsr()
+                df = np.bincount(counts.indices, minlength=counts.shape[1])
+                idf = np.log((1 + len(messages)) / (1 + df)) + 1.0
+                blocks.append(Block(origin, counts.shape[1], idf.astype(np.float32)))
+            else:
+                blocks.append(Block(origin, int(np.asarray(rows[0]).shape[-1]), None))
+        return cls(blocks, sparse_weight, dense_weight)
+
+    @property
+    def dim(self) -> int:
+        return sum(b.dim for b in self.blocks)
+
+    def transform(self, messages: list[Message], featurizers: list[str]) -> sp.csr_matrix:
+        """One row per message; a block a message lacks stays zero."""
+        per_message = [_sentence_features(m, featurizers) for m in messages]
+        parts = []
+        for block in self.blocks:
+            parts.append(self._block(block, [f.get(block.origin) for f in per_message]))
+        if not parts:
+            return sp.csr_matrix((len(messages), 0), dtype=np.float32)
+        return sp.hstack(parts, format="csr", dtype=np.float32)
+
+    def _block(self, block: Block, rows: list[object]) -> sp.csr_matrix:
+        empty = sp.csr_matrix((1, block.dim), dtype=np.float32)
+        if block.idf is None:
+            dense = np.zeros((len(rows), block.dim), dtype=np.float32)
+            for i, row in enumerate(rows):
+                if row is not None:
+                    dense[i] = np.asarray(row, dtype=np.float32).reshape(-1)[: block.dim]
+            matrix = sp.csr_matrix(dense)
+            weight = self.dense_weight
+        else:
+            stacked = [
+                sp.csr_matrix(r)[:, : block.dim] if r is not None else empty for r in rows
+            ]
+            matrix = sp.vstack(stacked, format="csr").astype(np.float32)
+            matrix.data = np.log1p(matrix.data)
+            matrix = matrix @ sp.diags(block.idf)
+            weight = self.sparse_weight
+        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).reshape(-1)
+        scale = np.where(norms > 0, weight / np.maximum(norms, 1e-12), 0.0)
+        return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ matrix)

@@ -1,0 +1,1 @@
+"""Per-message signals: topic and urgency, stored in the message's parse data."""

@@ -1,0 +1,131 @@
+"""Pure translation of what Slack sends into what Rasa receives (or why it is ignored)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.slack.config import Scope
+from channels.slack.ids import Conversation
+from channels.slack.render import BUTTON_ACTION
+
+# Rasa intent for content the bot cannot read (files, images); domain.yml answers it.
+UNSUPPORTED_CONTENT = "/unsupported_content"
+HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
+_LINK = re.compile(r"<(?P<target>[^<>|]+)(?:\|(?P<label>[^<>]*))?>")
+_FILE_FIELDS = ("id", "name", "title", "mimetype", "filetype", "size", "url_private", "permalink")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message for Rasa. ``only_if_known``: forward only when the conversation exists
+    (a reply in a channel thread continues a conversation, it never starts one)."""
+
+    conversation: Conversation
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    only_if_known: bool = False
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """An event the bot deliberately does not answer, and why."""
+
+    reason: str
+
+
+def delivery_key(body: Mapping[str, Any]) -> str | None:
+    """The exactly-once key of a delivery: the ``event_id``, or the click's ``action_ts``."""
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        return f"slack:event:{body['event_id']}"
+    if body.get("type") == "block_actions" and body.get("actions"):
+        container = body.get("container") or {}
+        return f"slack:action:{container.get('message_ts')}:{body['actions'][0].get('action_ts')}"
+    return None
+
+
+def plain_text(text: str, bot_user_id: str | None = None) -> str:
+    """Slack's message text as the customer typed it: the bot's mention removed, links
+    ``<url|label>`` as ``label (url)``, entities (``&amp;``) decoded."""
+    if bot_user_id:
+        text = text.replace(f"<@{bot_user_id}>", "")
+
+    def link(match: re.Match[str]) -> str:
+        target, label = match.group("target"), match.group("label")
+        if target.startswith(("@", "#", "!")):
+            return label or target
+        return f"{label} ({target})" if label and label != target else target
+
+    return html.unescape(_LINK.sub(link, text)).strip()
+
+
+def from_event(
+    event: Mapping[str, Any], body: Mapping[str, Any], *, bot_user_id: str | None, scope: Scope
+) -> Inbound | Ignored:
+    """A ``message`` or ``app_mention`` event as a message for Rasa, or why it is ignored."""
+    subtype = event.get("subtype")
+    if event.get("bot_id") or subtype == "bot_message" or event.get("user") == bot_user_id:
+        return Ignored("a bot's message (bots never talk to each other here)")
+    if subtype not in HANDLED_SUBTYPES:
+        return Ignored(f"message subtype {subtype!r} is not handled (edits, joins, deletions)")
+    if not event.get("user") or not event.get("channel"):
+        return Ignored("no user or channel in the event")
+    channel, ts, thread_ts = event["channel"], event.get("ts"), event.get("thread_ts")
+    text = str(event.get("text") or "")
+    only_if_known = False
+    if event.get("type") == "app_mention":
+        conversation = Conversation(channel, thread_ts or ts)
+    elif event.get("channel_type") == "im":
+        threaded = scope == "per-thread" and thread_ts and thread_ts != ts
+        conversation = Conversation(channel, thread_ts if threaded else None)
+    elif bot_user_id and f"<@{bot_user_id}>" in text:
+        return Ignored("a mention in a channel: answered through its app_mention event")
+    elif thread_ts and thread_ts != ts:
+        conversation, only_if_known = Conversation(channel, thread_ts), True
+    else:
+        return Ignored("a channel message not addressed to the bot")
+    slack: dict[str, Any] = {
+        "team": body.get("team_id") or event.get("team"),
+        "user": event["user"],
+        "channel": channel,
+        "channel_type": event.get("channel_type", "channel"),
+        "ts": ts,
+        "thread_ts": thread_ts,
+        "event_id": body.get("event_id"),
+    }
+    files = [{k: f[k] for k in _FILE_FIELDS if k in f} for f in event.get("files") or []]
+    if files:  # kept for the human agent; the bot answers that it cannot read them
+        slack.update(files=files, text=plain_text(text, bot_user_id))
+        return Inbound(conversation, UNSUPPORTED_CONTENT, {"slack": slack}, only_if_known)
+    message = plain_text(text, bot_user_id)
+    if not message:
+        return Ignored("an empty message")
+    return Inbound(conversation, message, {"slack": slack}, only_if_known)
+
+
+def from_click(body: Mapping[str, Any]) -> tuple[Inbound, str] | Ignored:
+    """A button click as the button's payload for Rasa, with the button's title."""
+    actions = body.get("actions") or []
+    action = actions[0] if actions else {}
+    if not str(action.get("action_id", "")).startswith(BUTTON_ACTION) or "value" not in action:
+        return Ignored("not one of the bot's payload buttons (a link button opens by itself)")
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    if not channel:
+        return Ignored("a click without a channel")
+    title = str((action.get("text") or {}).get("text") or action["value"])
+    slack = {
+        "team": (body.get("team") or {}).get("id"),
+        "user": (body.get("user") or {}).get("id"),
+        "channel": channel,
+        "message_ts": message.get("ts"),
+        "thread_ts": message.get("thread_ts"),
+        "action": {"action_id": action["action_id"], "title": title, "value": action["value"]},
+    }
+    conversation = Conversation(channel, message.get("thread_ts"))
+    return Inbound(conversation, str(action["value"]), {"slack": slack}), title

@@ -1,0 +1,279 @@
+"""``channels.telegram.TelegramInput``: the Rasa input channel, composing PTB's Application.
+
+Long polling (default) starts and stops with the Rasa server; webhook mode serves
+``POST /webhooks/telegram/webhook`` verified by ``X-Telegram-Bot-Api-Secret-Token``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.delivery.store import DeliveryStore, delivery_store_from_env
+from channels.telegram.inbound import (
+    PREFIX,
+    UNSUPPORTED_RESPONSE,
+    Inbound,
+    bot_commands,
+    chosen_title,
+    from_callback,
+    from_message,
+)
+from channels.telegram.output import TelegramOutput
+from channels.telegram.payload_keys import PayloadKeys
+from channels.telegram.render import chosen_html
+from channels.telegram.settings import TelegramSettings
+from channels.telegram.webhook import AnyApplication
+from channels.telegram.webhook import receive as webhook_receive
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
+
+logger = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "callback_query"]
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+class TelegramInput(InputChannel):
+    """Telegram for Rasa: private chats, and groups when the bot is mentioned or replied to."""
+
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        *,
+        request: BaseRequest | None = None,
+        store: DeliveryStore | None = None,
+        keys: PayloadKeys | None = None,
+    ) -> None:
+        self.settings = settings
+        self._request = request
+        self._store, self._keys = store, keys
+        self._application: AnyApplication | None = None
+        self._username = settings.username or ""
+        self._on_new_message: OnNewMessage | None = None
+        self._sanic: Any = None
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @classmethod
+    def name(cls) -> str:
+        return PREFIX
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
+        return cls(TelegramSettings.load(credentials))
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        self._on_new_message = on_new_message
+        blueprint = Blueprint("telegram_webhook", __name__)
+
+        @blueprint.route("/", methods=["GET"])  # type: ignore[untyped-decorator]
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "mode": self.settings.mode})
+
+        @blueprint.route("/webhook", methods=["POST"])  # type: ignore[untyped-decorator]
+        async def webhook(request: Request) -> HTTPResponse:
+            return await webhook_receive(request, self.settings, self._application)
+
+        blueprint.listener("after_server_start")(self._start)
+        blueprint.listener("before_server_stop")(self._stop)
+        return blueprint
+
+    def get_output_channel(self) -> TelegramOutput | None:
+        """For proactive messages (trigger_intent, reminders): routed by conversation id."""
+        if self._application is None or self._store is None or self._keys is None:
+            return None
+        return TelegramOutput(self._application.bot, self._store, self._keys)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def _start(self, app: Any, _loop: Any = None) -> None:
+        self._sanic = app
+        self._store = self._store or delivery_store_from_env()
+        self._keys = self._keys or PayloadKeys.from_env()
+        builder = ApplicationBuilder().token(self.settings.token).concurrent_updates(16)
+        if self.settings.base_url:
+            builder = builder.base_url(self.settings.base_url)
+            builder = builder.base_file_url(self.settings.base_file_url or "")
+        if self._request is not None:
+            builder = builder.request(self._request)
+        if self.settings.mode == "webhook":
+            builder = builder.updater(None)
+        application = builder.build()
+        application.add_handler(TypeHandler(Update, self._on_update))
+        application.add_error_handler(self._on_error)
+        await application.initialize()  # getMe
+        self._application = application
+        self._username = self.settings.username or application.bot.username or ""
+        await self._register_commands()
+        if self.settings.mode == "webhook":
+            if self.settings.webhook_url:
+                await application.bot.set_webhook(
+                    self.settings.webhook_url,
+                    secret_token=self.settings.secret_token,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+        elif application.updater is not None:
+            await application.updater.start_polling(
+                timeout=self.settings.poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=lambda error: logger.warning("polling: %s", type(error).__name__),
+            )
+        await application.start()
+        logger.info(
+            "Telegram channel started (%s) for bot id %s", self.settings.mode, self.settings.bot_id
+        )
+
+    async def _stop(self, _app: Any = None, _loop: Any = None) -> None:
+        application, self._application = self._application, None
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+        for resource in (self._store, self._keys):
+            if resource is not None:
+                await resource.close()
+        logger.info("Telegram channel stopped")
+
+    async def _register_commands(self) -> None:
+        """``setMyCommands`` with descriptions from the domain's ``utter_telegram_command_*``."""
+        domain = getattr(getattr(getattr(self._sanic, "ctx", None), "agent", None), "domain", None)
+        try:
+            await self._bot().set_my_commands(bot_commands(getattr(domain, "responses", None)))
+        except TelegramError as error:
+            logger.warning("setMyCommands failed: %s", type(error).__name__)
+
+    # -- updates -----------------------------------------------------------------------
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await self._on_callback(update)
+        elif update.message is not None:
+            await self._on_message(update, update.message)
+
+    async def _on_message(self, update: Update, message: Message) -> None:
+        inbound = from_message(message, self._bot().id, self._username)
+        if inbound is None:
+            return
+        async with self._lock(inbound.sender_id):
+            if not await self._first_time(update):
+                return
+            output = self._output(reply_to=inbound.message_id if inbound.group else None)
+            await output.typing(inbound.sender_id)
+            if inbound.unsupported:
+                await self._unsupported(inbound, output)
+            else:
+                await self._to_rasa(inbound.text, output, inbound.sender_id, inbound.metadata)
+
+    async def _on_callback(self, update: Update) -> None:
+        query = update.callback_query
+        assert query is not None
+        target = from_callback(update)
+        if target is None:
+            await self._answer(update)
+            return
+        sender_id, _chat_id = target
+        async with self._lock(sender_id):
+            if not await self._first_time(update):
+                return
+            await self._answer(update)
+            payload = await self._keys_().resolve(query.data or "")
+            title = chosen_title(update) or payload or ""
+            await self._mark_choice(update, title)
+            if payload is None:
+                logger.warning("unknown button key pressed in %s", sender_id)
+                return
+            metadata = {
+                "telegram": {
+                    "callback_query_id": query.id,
+                    "button": title,
+                    "message_id": getattr(query.message, "message_id", None),
+                }
+            }
+            await self._to_rasa(payload, self._output(), sender_id, metadata)
+
+    async def _answer(self, update: Update) -> None:
+        try:
+            await update.callback_query.answer()  # type: ignore[union-attr]
+        except TelegramError as error:
+            logger.warning("answerCallbackQuery failed: %s", type(error).__name__)
+
+    async def _mark_choice(self, update: Update, title: str) -> None:
+        """Removes the keyboard and shows the choice under the message text."""
+        query = update.callback_query
+        message = query.message if query else None
+        if not isinstance(message, Message):
+            return
+        try:
+            if message.text:
+                await message.edit_text(
+                    chosen_html(message.text_html, title), parse_mode=ParseMode.HTML
+                )
+            else:
+                await message.edit_reply_markup(None)
+        except TelegramError as error:
+            logger.warning("could not mark the chosen button: %s", type(error).__name__)
+
+    async def _unsupported(self, inbound: Inbound, output: TelegramOutput) -> None:
+        """Logs the media message (metadata kept for agents) and sends the polite reply."""
+        agent = getattr(getattr(self._sanic, "ctx", None), "agent", None)
+        message = UserMessage(
+            inbound.text,
+            output,
+            inbound.sender_id,
+            input_channel=self.name(),
+            metadata=inbound.metadata,
+        )
+        if agent is None:
+            await self._to_rasa(inbound.text, output, inbound.sender_id, inbound.metadata)
+            return
+        async with agent.lock_store.lock(inbound.sender_id):
+            await agent.log_message(message)
+            await agent.execute_action(inbound.sender_id, UNSUPPORTED_RESPONSE, output, None, None)
+
+    async def _to_rasa(
+        self, text: str, output: TelegramOutput, sender_id: str, metadata: dict[str, Any]
+    ) -> None:
+        assert self._on_new_message is not None
+        await self._on_new_message(
+            UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
+        )
+
+    # -- helpers -----------------------------------------------------------------------
+    async def _first_time(self, update: Update) -> bool:
+        """False for an update seen before (Telegram redelivers after timeouts)."""
+        assert self._store is not None
+        fresh = await self._store.first_time(f"telegram:{self.settings.bot_id}:{update.update_id}")
+        if not fresh:
+            logger.info("duplicate Telegram update %s ignored", update.update_id)
+        return fresh
+
+    def _lock(self, sender_id: str) -> asyncio.Lock:
+        lock = self._locks.get(sender_id)
+        if lock is None:
+            lock = self._locks[sender_id] = asyncio.Lock()
+        return lock
+
+    def _output(self, reply_to: int | None = None) -> TelegramOutput:
+        assert self._store is not None
+        return TelegramOutput(self._bot(), self._store, self._keys_(), reply_to=reply_to)
+
+    def _bot(self) -> Any:
+        assert self._application is not None, "the Telegram channel has not started"
+        return self._application.bot
+
+    def _keys_(self) -> PayloadKeys:
+        assert self._keys is not None
+        return self._keys
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        logger.error("Telegram update failed: %r", context.error, exc_info=context.error)

@@ -1,0 +1,69 @@
+"""Empathy only where it matters, frustration across turns, and the follow-up rules."""
+
+import random
+
+from bot.handoff.tickets import EscalationReason
+from bot.handoff.triggers import EscalationRules, escalation_reason
+from bot.signals.empathy import FRUSTRATED, NEGATIVE, empathy_response, pick_line
+from bot.signals.feedback import CSAT_EXPIRY_SECONDS, csat_answer_state, may_ask_csat
+from bot.signals.frustration import frustration
+
+
+def turn(text: str, score: float = 0.0, label: str = "neutral", faq: str = "slow_speed", irony: bool = False) -> dict[str, object]:
+    return {
+        "text": text,
+        "intent": {"name": "faq"},
+        "response_selector": {"faq": {"response": {"intent_response_key": f"faq/{faq}"}}},
+        "sentiment": {"label": label, "score": score, "irony": irony},
+    }
+
+
+def test_a_neutral_question_gets_no_fake_empathy() -> None:
+    assert empathy_response([turn("how do I change my plan", faq="change_plan")]) is None
+
+
+def test_a_negative_or_sarcastic_customer_is_acknowledged_first() -> None:
+    assert empathy_response([turn("my internet is awful", -0.7, "negative")]) == NEGATIVE
+    sarcastic = turn("Great, my internet died again. Thanks a lot.", -0.6, "negative", irony=True)
+    assert empathy_response([sarcastic]) == NEGATIVE
+
+
+def test_repeated_negative_turns_and_repeated_questions_read_as_frustration() -> None:
+    turns = [turn("slow again", -0.5, "negative"), turn("STILL SLOW, WHY IS THIS HAPPENING", -0.8, "negative")]
+    found = frustration(turns)
+    assert found.frustrated
+    assert {"repeated_negative", "repeated_question", "shouting"} <= set(found.cues)
+    assert empathy_response(turns) == FRUSTRATED
+
+
+def test_one_calm_message_is_not_frustration() -> None:
+    assert not frustration([turn("how fast is fiber 500", faq="available_plans")]).frustrated
+
+
+def test_the_same_empathy_line_is_never_said_twice_in_a_row() -> None:
+    variants = [{"text": "A"}, {"text": "B"}, {"text": "C"}]
+    rng = random.Random(1)
+    said: list[str] = []
+    for _ in range(30):
+        line = pick_line(variants, said, rng)
+        assert not said or line != said[-1]
+        said.append(line)
+
+
+def test_a_repeatedly_frustrated_customer_is_escalated() -> None:
+    turns = [
+        turn("this is slow", -0.5, "negative"),
+        turn("STILL SLOW, WHY", -0.6, "negative"),
+        turn("WHY IS IT STILL SO SLOW", -0.6, "negative"),
+    ]
+    rules = EscalationRules(negative_turns=5, strongly_negative_score=-0.95)
+    assert escalation_reason(turns[:1], rules) is None
+    assert escalation_reason(turns, rules) is EscalationReason.NEGATIVE_SENTIMENT
+
+
+def test_csat_is_asked_once_and_expires() -> None:
+    assert may_ask_csat({})
+    assert not may_ask_csat({"csat_asked_at": 1.0})
+    assert csat_answer_state({"csat_asked_at": 100.0}, now=200.0) == "ok"
+    assert csat_answer_state({"csat_asked_at": 100.0}, now=100.0 + CSAT_EXPIRY_SECONDS + 1) == "expired"
+    assert csat_answer_state({"csat_asked_at": 100.0, "csat_score": 4}, now=200.0) == "already"

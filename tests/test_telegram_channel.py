@@ -1,0 +1,230 @@
+"""The Telegram channel against the fake Bot API, with Rasa replaced by a recording stub."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import InMemoryLockStore
+
+from bot.delivery.store import SqliteDeliveryStore
+from bot.testing.fake_telegram import FakeTelegram
+from bot.testing.telegram_updates import GROUP_ID
+from channels.telegram.channel import TelegramInput
+from channels.telegram.payload_keys import PayloadKeys
+from channels.telegram.settings import TelegramSettings
+
+LONG_PAYLOAD = '/choose_faq{"faq_id": "' + "router_placement_" * 5 + '"}'
+
+# The lead registers this plugin in tests/conftest.py; naming it here keeps the module standalone.
+pytest_plugins = ["bot.testing.telegram_plugin"]
+
+
+@dataclass
+class StubRasa:
+    """Records what reaches Rasa and answers every turn with ``reply``."""
+
+    reply: dict[str, Any] = field(
+        default_factory=lambda: {
+            "text": "Got **it** & <noted>",
+            "buttons": [
+                {"title": "Yes", "payload": "/affirm"},
+                {"title": "That one", "payload": LONG_PAYLOAD},
+            ],
+        }
+    )
+    received: list[UserMessage] = field(default_factory=list)
+    executed: list[tuple[str, str]] = field(default_factory=list)
+    logged: list[UserMessage] = field(default_factory=list)
+
+    async def on_new_message(self, message: UserMessage) -> None:
+        self.received.append(message)
+        await message.output_channel.send_response(message.sender_id, dict(self.reply))
+
+    def app(self) -> Any:
+        """A stand-in for Rasa's Sanic app: ``ctx.agent`` with a domain and the agent calls."""
+
+        async def log_message(message: UserMessage) -> None:
+            self.logged.append(message)
+
+        async def execute_action(sender_id: str, action: str, output: Any, *_: Any) -> None:
+            self.executed.append((sender_id, action))
+            await output.send_response(sender_id, {"text": "I can only read text."})
+
+        domain = SimpleNamespace(
+            responses={
+                f"utter_telegram_command_{name}": [{"text": f"{name.title()} description"}]
+                for name in ("start", "help", "human", "restart")
+            }
+        )
+        agent = SimpleNamespace(
+            domain=domain,
+            lock_store=InMemoryLockStore(),
+            log_message=log_message,
+            execute_action=execute_action,
+        )
+        return SimpleNamespace(ctx=SimpleNamespace(agent=agent))
+
+
+@dataclass
+class Harness:
+    fake: FakeTelegram
+    rasa: StubRasa
+    channel: TelegramInput
+    store: SqliteDeliveryStore
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def harness(fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[Harness]:
+    settings = TelegramSettings.load(
+        {"token": fake_telegram.token, "base_url": fake_telegram.base_url, "poll_timeout": 1}, {}
+    )
+    store = SqliteDeliveryStore(tmp_path / "delivery.db")
+    channel = TelegramInput(settings, store=store, keys=PayloadKeys(sqlite=tmp_path / "keys.db"))
+    rasa = StubRasa()
+    channel.blueprint(rasa.on_new_message)
+    await channel._start(rasa.app())
+    yield Harness(fake_telegram, rasa, channel, store)
+    await channel._stop()
+
+
+async def test_private_message_reaches_rasa_and_reply_is_html(harness: Harness) -> None:
+    fake = harness.fake
+    await fake.inject(fake.make.text("my *bill* is_wrong <3", user_id=101))
+    (answer,) = await fake.wait_for_messages(101)
+    (message,) = harness.rasa.received
+    assert (message.sender_id, message.text) == ("telegram:101", "my *bill* is_wrong <3")
+    assert message.metadata["telegram"]["user"]["id"] == 101
+    assert answer["html"] == "Got <b>it</b> &amp; &lt;noted&gt;"
+    assert answer["text"] == "Got it & <noted>"
+    keyboard = answer["reply_markup"]["inline_keyboard"]
+    assert [b["text"] for row in keyboard for b in row] == ["Yes", "That one"]
+    assert fake.calls_of("sendChatAction")
+
+
+async def test_commands_registered_and_mapped(harness: Harness) -> None:
+    fake = harness.fake
+    assert [(c["command"], c["description"]) for c in fake.commands] == [
+        ("start", "Start description"),
+        ("help", "Help description"),
+        ("human", "Human description"),
+        ("restart", "Restart description"),
+    ]
+    for index, command in enumerate(["/start", "/help", "/human", "/restart"]):
+        await fake.inject(fake.make.text(command, user_id=102))
+        await fake.wait_for(lambda n=index: len(harness.rasa.received) > n)
+    assert [m.text for m in harness.rasa.received] == [
+        "/greet",
+        "/chitchat_capabilities",
+        "/human_handoff",
+        "/restart",
+    ]
+
+
+async def test_group_answers_only_when_mentioned_or_replied_to(harness: Harness) -> None:
+    fake, rasa = harness.fake, harness.rasa
+    await fake.inject(fake.make.text("anyone know about outages?", user_id=7, chat_id=GROUP_ID))
+    await fake.inject(fake.make.text("/help", user_id=7, chat_id=GROUP_ID))  # not addressed
+    await fake.inject(
+        fake.make.text(
+            f"@{fake.bot_user['username']} is there an outage?", user_id=7, chat_id=GROUP_ID
+        )
+    )
+    (first,) = await fake.wait_for_messages(GROUP_ID)
+    assert [(m.sender_id, m.text) for m in rasa.received] == [
+        (f"telegram:{GROUP_ID}:7", "is there an outage?")
+    ]
+    assert fake.calls_of("sendMessage")[-1].params["reply_parameters"]  # threaded in groups
+    await fake.inject(fake.make.text("and for me?", user_id=8, chat_id=GROUP_ID, reply_to=first))
+    await fake.wait_for(lambda: len(rasa.received) == 2)
+    assert rasa.received[1].sender_id == f"telegram:{GROUP_ID}:8"
+
+
+async def test_button_press_is_answered_marked_and_sent_to_rasa(harness: Harness) -> None:
+    fake, rasa = harness.fake, harness.rasa
+    await fake.inject(fake.make.text("hello", user_id=103))
+    (question,) = await fake.wait_for_messages(103)
+    data = question["reply_markup"]["inline_keyboard"][0][1]["callback_data"]
+    assert data != LONG_PAYLOAD and len(data.encode()) <= 64
+    await fake.inject(fake.make.callback(question, data, user_id=103))
+    await fake.wait_for(lambda: len(rasa.received) == 2)
+    assert rasa.received[1].text == LONG_PAYLOAD
+    assert len(fake.answered_callbacks) == 1
+    marked = fake.sent[question["message_id"]]
+    assert marked["reply_markup"] is None and marked["text"].endswith("✅ That one")
+
+
+async def test_duplicate_update_is_answered_once(harness: Harness) -> None:
+    fake = harness.fake
+    update = fake.make.text("hi", user_id=104)
+    await fake.inject(update)
+    await fake.wait_for_messages(104)
+    await fake.inject(update)
+    await fake.inject(fake.make.text("second", user_id=104))
+    await fake.wait_for_messages(104, 2)
+    assert [m.text for m in harness.rasa.received] == ["hi", "second"]
+
+
+@pytest.mark.parametrize("kind", ["photo", "sticker", "voice", "document"])
+async def test_media_gets_polite_reply_and_metadata(harness: Harness, kind: str) -> None:
+    fake = harness.fake
+    await fake.inject(getattr(fake.make, kind)(user_id=105))
+    (answer,) = await fake.wait_for_messages(105)
+    assert answer["text"] == "I can only read text."
+    assert harness.rasa.executed == [("telegram:105", "utter_unsupported_content")]
+    (logged,) = harness.rasa.logged
+    assert logged.text == "/unsupported_content"
+    assert logged.metadata["telegram"]["content"]["type"] == kind
+    assert logged.metadata["telegram"]["content"]["file_id"]
+    assert not harness.rasa.received
+
+
+async def test_retry_after_is_honoured(harness: Harness) -> None:
+    fake = harness.fake
+    fake.fail_next("sendMessage", retry_after=1)
+    started = time.monotonic()
+    await fake.inject(fake.make.text("hello", user_id=106))
+    await fake.wait_for_messages(106)
+    sends = fake.calls_of("sendMessage")
+    assert len(sends) == 2 and sends[1].at - sends[0].at >= 0.95
+    assert time.monotonic() - started >= 1
+
+
+async def test_network_errors_retried_then_recorded_not_lost(harness: Harness) -> None:
+    fake = harness.fake
+    fake.fail_next("sendMessage", status=502)
+    await fake.inject(fake.make.text("retry me", user_id=107))
+    await fake.wait_for_messages(107)  # second attempt went through
+    for _ in range(5):
+        fake.fail_next("sendMessage", status=502)
+    output = harness.channel.get_output_channel()
+    assert output is not None
+    await output.send_text_message("telegram:107", "lost?")
+    (failure,) = await harness.store.failures()
+    assert failure["conversation_id"] == "telegram:107" and failure["payload"]["text"] == "lost?"
+    assert "Bad Gateway" in failure["error"]
+
+
+async def test_proactive_message_routed_by_conversation_id(harness: Harness) -> None:
+    output = harness.channel.get_output_channel()
+    assert output is not None
+    await output.send_text_message(f"telegram:{GROUP_ID}:9", "Your engineer is on the way.")
+    (message,) = await harness.fake.wait_for_messages(GROUP_ID)
+    assert message["text"] == "Your engineer is on the way."
+
+
+async def test_polling_stops_cleanly(harness: Harness) -> None:
+    await harness.channel._stop()
+    count = len(harness.fake.calls_of("getUpdates"))
+    await harness.fake.inject(harness.fake.make.text("anyone?", user_id=108))
+    await asyncio.sleep(1.5)  # longer than the poll timeout: nothing may fetch it any more
+    assert len(harness.fake.calls_of("getUpdates")) == count
+    assert harness.channel.get_output_channel() is None
