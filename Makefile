@@ -19,7 +19,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 # Everything the trained model depends on: retrain only when one of these changed.
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
-                $(shell find bot/nlu bot/faq bot/sentiment bot/handoff/policy.py bot/handoff/triggers.py -name '*.py' 2>/dev/null)
+                $(shell find bot/nlu bot/faq bot/sentiment bot/signals bot/encoders bot/handoff/policy.py bot/handoff/triggers.py -name '*.py' 2>/dev/null)
 
 # Find a Python 3.10: an explicit PYTHON=..., then a working python3.10, then pyenv.
 define find_python
@@ -78,7 +78,7 @@ validate: $(BIN)/.installed ## Validate training data and the FAQ knowledge base
 	$(RASA) data validate --fail-on-warnings --quiet
 
 .PHONY: test
-test: train validate ## Run every test (unit, end to end, conversation tests)
+test: train validate $(STATE)/chromium.ok ## Run every test (unit, end to end, conversation tests)
 	$(PY) -m pytest
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out $(STATE)/results/core --quiet
 

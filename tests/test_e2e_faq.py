@@ -23,8 +23,10 @@ PROJECT = Path(__file__).resolve().parents[1]
 HELDOUT = yaml.safe_load((PROJECT / "tests/data/heldout_paraphrases.yml").read_text())
 DOMAIN = yaml.safe_load((PROJECT / "domain.yml").read_text())
 KNOWLEDGE_BASE = load_knowledge_base([PROJECT / "data"])
-#: Share of held-out paraphrases that must get exactly the right answer.
-MIN_FAQ_ACCURACY = 0.90
+#: Share of held-out paraphrases that must get exactly the right answer at once.
+MIN_FAQ_ACCURACY = 0.85
+#: Share that may get another entry's answer (the rest must get a clarification).
+MAX_WRONG_ANSWERS = 0.05
 
 
 def texts(response: str) -> set[str]:
@@ -60,18 +62,30 @@ async def say(bot: RunningBot, text: str, sender: str | None = None) -> list[dic
         return messages
 
 
-async def test_held_out_paraphrases_get_the_right_answer(rest_bot: RunningBot) -> None:
-    misses = []
-    total = 0
+async def test_held_out_paraphrases_get_the_right_answer_or_an_honest_question(
+    rest_bot: RunningBot,
+) -> None:
+    """Answer when sure, ask when not: most get the right answer at once, almost none a
+    wrong one, and when the bot asks, the right entry is usually among its suggestions."""
+    right, wrong, asked, asked_well = [], [], [], []
     for entry_id, paraphrases in HELDOUT["heldout"].items():
         entry = KNOWLEDGE_BASE.entry(entry_id)
         assert entry is not None, f"held-out data names an unknown entry {entry_id}"
         for text in paraphrases:
-            total += 1
-            if entry.answer not in joined(await say(rest_bot, text)):
-                misses.append((text, entry_id))
-    accuracy = 1 - len(misses) / total
-    assert accuracy >= MIN_FAQ_ACCURACY, f"{accuracy:.1%} right; misses: {misses}"
+            messages = await say(rest_bot, text)
+            if entry.answer in joined(messages):
+                right.append(text)
+            elif any(m.get("text") in texts("utter_clarify") for m in messages):
+                asked.append(text)
+                titles = {b["title"] for m in messages for b in m.get("buttons") or []}
+                if entry.question in titles:
+                    asked_well.append(text)
+            else:
+                wrong.append((text, entry_id, joined(messages)[:80]))
+    total = len(right) + len(wrong) + len(asked)
+    assert len(right) / total >= MIN_FAQ_ACCURACY, f"{len(right)}/{total} right; wrong: {wrong}"
+    assert len(wrong) / total <= MAX_WRONG_ANSWERS, wrong
+    assert len(asked_well) >= 0.6 * len(asked), (asked, asked_well)
 
 
 async def test_held_out_dialogue_phrases_get_their_response(rest_bot: RunningBot) -> None:
@@ -106,9 +120,32 @@ async def test_nonsense_gets_clarification_or_the_offer_of_a_human(rest_bot: Run
     assert len(wrong) <= 1, wrong
 
 
+#: Vague messages; the test uses the first one the model is unsure about.
+VAGUE = [
+    "payment thing issue",
+    "question about money",
+    "the box thing",
+    "account stuff help",
+    "problem with the thing",
+    "bill internet",
+]
+
+
+async def unclear_message(bot: RunningBot) -> str:
+    """A vague message the trained model sends to clarification (checked, not assumed)."""
+    async with aiohttp.ClientSession() as session:
+        for text in VAGUE:
+            async with session.post(f"{bot.rasa_url}/model/parse", json={"text": text}) as reply:
+                parsed = await reply.json()
+            ranking = ((parsed.get("response_selector") or {}).get("faq") or {}).get("ranking")
+            if parsed["intent"]["name"] == "nlu_fallback" and ranking:
+                return text
+    raise AssertionError(f"the model answered every vague message confidently: {VAGUE}")
+
+
 async def test_a_clarification_offers_buttons_and_a_click_answers(rest_bot: RunningBot) -> None:
     sender = f"test-{uuid.uuid4()}"
-    messages = await say(rest_bot, "payment thing issue", sender)
+    messages = await say(rest_bot, await unclear_message(rest_bot), sender)
     clarification = next(m for m in messages if m.get("text") in texts("utter_clarify"))
     buttons = clarification["buttons"]
     assert 2 <= len(buttons) <= 4
@@ -120,7 +157,7 @@ async def test_a_clarification_offers_buttons_and_a_click_answers(rest_bot: Runn
 
 async def test_when_clarification_fails_a_human_is_offered(rest_bot: RunningBot) -> None:
     sender = f"test-{uuid.uuid4()}"
-    await say(rest_bot, "payment thing issue", sender)
+    await say(rest_bot, await unclear_message(rest_bot), sender)
     answers = {m.get("text") for m in await say(rest_bot, "/clarify_none", sender)}
     assert answers & texts("utter_offer_human")
     answers = {m.get("text") for m in await say(rest_bot, "yes please", sender)}

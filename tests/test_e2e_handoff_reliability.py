@@ -97,7 +97,13 @@ async def test_two_rasa_servers_share_postgres_and_redis_without_losing_or_dupli
     ):
         servers = [first, second]
         senders = [f"rest-{uuid.uuid4().hex[:8]}" for _ in range(6)]
-        messages = {s: [f"how do I pay my bill {i}" for i in range(4)] for s in senders}
+        questions = [
+            "how do I pay my bill",
+            "how can I change my plan",
+            "how do I reset my password",
+            "what does the tv add-on cost",
+        ]
+        messages = {s: [f"{q} ({s[-4:]})" for q in questions] for s in senders}
 
         async def conversation(index: int, sender: str) -> None:
             for turn, text in enumerate(messages[sender]):

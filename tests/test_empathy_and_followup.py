@@ -9,7 +9,13 @@ from bot.signals.feedback import CSAT_EXPIRY_SECONDS, csat_answer_state, may_ask
 from bot.signals.frustration import frustration
 
 
-def turn(text: str, score: float = 0.0, label: str = "neutral", faq: str = "slow_speed", irony: bool = False) -> dict[str, object]:
+def turn(
+    text: str,
+    score: float = 0.0,
+    label: str = "neutral",
+    faq: str = "slow_speed",
+    irony: bool = False,
+) -> dict[str, object]:
     return {
         "text": text,
         "intent": {"name": "faq"},
@@ -20,6 +26,10 @@ def turn(text: str, score: float = 0.0, label: str = "neutral", faq: str = "slow
 
 def test_a_neutral_question_gets_no_fake_empathy() -> None:
     assert empathy_response([turn("how do I change my plan", faq="change_plan")]) is None
+    # the tweet-trained model reads some plain questions as mildly negative
+    assert (
+        empathy_response([turn("how do I pay my bill", -0.64, "negative", faq="pay_bill")]) is None
+    )
 
 
 def test_a_negative_or_sarcastic_customer_is_acknowledged_first() -> None:
@@ -29,7 +39,10 @@ def test_a_negative_or_sarcastic_customer_is_acknowledged_first() -> None:
 
 
 def test_repeated_negative_turns_and_repeated_questions_read_as_frustration() -> None:
-    turns = [turn("slow again", -0.5, "negative"), turn("STILL SLOW, WHY IS THIS HAPPENING", -0.8, "negative")]
+    turns = [
+        turn("slow again", -0.8, "negative"),
+        turn("STILL SLOW, WHY IS THIS HAPPENING", -0.8, "negative"),
+    ]
     found = frustration(turns)
     assert found.frustrated
     assert {"repeated_negative", "repeated_question", "shouting"} <= set(found.cues)
@@ -52,11 +65,11 @@ def test_the_same_empathy_line_is_never_said_twice_in_a_row() -> None:
 
 def test_a_repeatedly_frustrated_customer_is_escalated() -> None:
     turns = [
-        turn("this is slow", -0.5, "negative"),
-        turn("STILL SLOW, WHY", -0.6, "negative"),
-        turn("WHY IS IT STILL SO SLOW", -0.6, "negative"),
+        turn("this is slow", -0.8, "negative"),
+        turn("STILL SLOW, WHY", -0.8, "negative"),
+        turn("WHY IS IT STILL SO SLOW", -0.8, "negative"),
     ]
-    rules = EscalationRules(negative_turns=5, strongly_negative_score=-0.95)
+    rules = EscalationRules(negative_turns=5)
     assert escalation_reason(turns[:1], rules) is None
     assert escalation_reason(turns, rules) is EscalationReason.NEGATIVE_SENTIMENT
 
@@ -65,5 +78,8 @@ def test_csat_is_asked_once_and_expires() -> None:
     assert may_ask_csat({})
     assert not may_ask_csat({"csat_asked_at": 1.0})
     assert csat_answer_state({"csat_asked_at": 100.0}, now=200.0) == "ok"
-    assert csat_answer_state({"csat_asked_at": 100.0}, now=100.0 + CSAT_EXPIRY_SECONDS + 1) == "expired"
+    assert (
+        csat_answer_state({"csat_asked_at": 100.0}, now=100.0 + CSAT_EXPIRY_SECONDS + 1)
+        == "expired"
+    )
     assert csat_answer_state({"csat_asked_at": 100.0, "csat_score": 4}, now=200.0) == "already"

@@ -105,7 +105,12 @@ async def test_mention_is_answered_in_thread_and_thread_continues(
 
 async def test_button_click_flow(http_bot: RunningBot, fake_slack: FakeSlack) -> None:
     w = fake_slack.workspace
-    await fake_slack.post_event(events_url(http_bot), w.wrap(w.message("/mood_unhappy")))
+    # its own DM: the "Talk to a person" click really hands the conversation to a person
+    # (paused until an agent resolves it), which must not silence the other tests
+    dm = w.new_dm_channel()
+    await fake_slack.post_event(
+        events_url(http_bot), w.wrap(w.message("/mood_unhappy", channel=dm))
+    )
     [offer] = await fake_slack.wait_for("chat.postMessage")
     posted = fake_slack.posted(offer)
     row = posted["blocks"][-1]
@@ -118,8 +123,8 @@ async def test_button_click_flow(http_bot: RunningBot, fake_slack: FakeSlack) ->
     assert [b["type"] for b in blocks] == ["section", "context"]
     assert "Talk to a person" in blocks[1]["elements"][0]["text"]
     answer = (await fake_slack.wait_for("chat.postMessage", 2))[1]  # the handoff flow answers
-    assert answer.params["channel"] == w.dm_channel and text_of(answer)
-    tracker = await _tracker(http_bot, f"slack:{w.dm_channel}")
+    assert answer.params["channel"] == dm and text_of(answer)
+    tracker = await _tracker(http_bot, f"slack:{dm}")
     [clicked] = [
         e for e in tracker["events"] if e["event"] == "user" and e["text"] == "/human_handoff"
     ]

@@ -52,7 +52,10 @@ async def test_socket_mention_answered_in_thread(
 
 async def test_socket_button_click_flow(socket_bot: RunningBot, fake_slack: FakeSlack) -> None:
     w = fake_slack.workspace
-    await fake_slack.send_envelope("events_api", w.wrap(w.message("/mood_unhappy")))
+    # its own DM: the "Talk to a person" click really hands the conversation to a person
+    # (paused until an agent resolves it), which must not silence the other tests
+    dm = w.new_dm_channel()
+    await fake_slack.send_envelope("events_api", w.wrap(w.message("/mood_unhappy", channel=dm)))
     [offer] = await fake_slack.wait_for("chat.postMessage")
     posted = fake_slack.posted(offer)
     row = posted["blocks"][-1]
@@ -64,7 +67,7 @@ async def test_socket_button_click_flow(socket_bot: RunningBot, fake_slack: Fake
     assert [b["type"] for b in update.params["blocks"]] == ["section", "context"]
     assert "Talk to a person" in update.params["blocks"][1]["elements"][0]["text"]
     answer = (await fake_slack.wait_for("chat.postMessage", 2))[1]  # the handoff flow answers
-    assert answer.params["channel"] == w.dm_channel and text_of(answer)
+    assert answer.params["channel"] == dm and text_of(answer)
 
 
 async def test_socket_redelivery_answered_once(

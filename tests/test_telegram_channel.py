@@ -24,9 +24,6 @@ from channels.telegram.settings import TelegramSettings
 
 LONG_PAYLOAD = '/choose_faq{"faq_id": "' + "router_placement_" * 5 + '"}'
 
-# The lead registers this plugin in tests/conftest.py; naming it here keeps the module standalone.
-pytest_plugins = ["bot.testing.telegram_plugin"]
-
 
 @dataclass
 class StubRasa:

@@ -18,7 +18,6 @@ import yaml
 from bot.testing.telegram_plugin import TelegramBot
 from bot.testing.telegram_updates import GROUP_ID
 
-pytest_plugins = ["bot.testing.telegram_plugin"]  # also registered by tests/conftest.py
 pytestmark = pytest.mark.e2e
 DOMAIN = yaml.safe_load((Path(__file__).parents[1] / "domain.yml").read_text())
 WAIT = 60.0
@@ -72,6 +71,18 @@ async def wait_for_user_text(bot: TelegramBot, sender_id: str, text: str) -> dic
     pytest.fail(f"{text!r} never reached Rasa for {sender_id}")
 
 
+async def settled_user_events(bot: TelegramBot, sender_id: str, count: int) -> list[dict[str, Any]]:
+    """User events once at least ``count`` are saved (replies go out before the save)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        events = user_events(await tracker(bot, sender_id))
+        if len(events) >= count:
+            await asyncio.sleep(0.5)  # let any extra (wrong) event land too
+            return user_events(await tracker(bot, sender_id))
+        await asyncio.sleep(0.2)
+    pytest.fail(f"fewer than {count} user turns reached Rasa for {sender_id}")
+
+
 def user_events(state: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in state["events"] if e["event"] == "user"]
 
@@ -98,7 +109,7 @@ async def test_commands_registered_from_domain(telegram_polling_bot: TelegramBot
     assert commands["human"] in texts("utter_telegram_command_human")
     await fake.inject(fake.make.text("/human", user_id=2002))
     await fake.wait_for_messages(2002, timeout=WAIT)  # whatever the handoff answers
-    (event,) = user_events(await tracker(bot, "telegram:2002"))
+    (event,) = await settled_user_events(bot, "telegram:2002", 1)
     assert event["parse_data"]["intent"]["name"] == "human_handoff"
     assert event["metadata"]["telegram"]["command"] == "human"
 
@@ -114,8 +125,8 @@ async def test_group_mentions_and_replies_with_one_conversation_per_user(
     assert first["text"] in texts("utter_greet")
     await fake.inject(fake.make.text("hi there", user_id=2004, chat_id=GROUP_ID, reply_to=first))
     await fake.wait_for_messages(GROUP_ID, 2, timeout=WAIT)
-    one = user_events(await tracker(bot, f"telegram:{GROUP_ID}:2003"))
-    two = user_events(await tracker(bot, f"telegram:{GROUP_ID}:2004"))
+    one = await settled_user_events(bot, f"telegram:{GROUP_ID}:2003", 1)
+    two = await settled_user_events(bot, f"telegram:{GROUP_ID}:2004", 1)
     assert [e["text"] for e in one] == ["hello"]  # the unaddressed message never reached Rasa
     assert [e["text"] for e in two] == ["hi there"]
 
@@ -141,8 +152,9 @@ async def test_duplicate_update_gets_one_answer(telegram_polling_bot: TelegramBo
     await fake.inject(update)
     await fake.inject(fake.make.text("thanks", user_id=2006))
     await fake.wait_for_messages(2006, 2, timeout=WAIT)
-    state = await tracker(telegram_polling_bot, "telegram:2006")
-    assert [e["text"] for e in user_events(state)] == ["hello", "thanks"]
+    events = await settled_user_events(telegram_polling_bot, "telegram:2006", 2)
+    assert [e["text"] for e in events] == ["hello", "thanks"]
+    assert len(fake.messages_to(2006)) == 2
 
 
 @pytest.mark.parametrize("kind", ["sticker", "photo", "voice"])
@@ -151,7 +163,7 @@ async def test_media_gets_a_polite_reply(telegram_polling_bot: TelegramBot, kind
     await fake.inject(getattr(fake.make, kind)(user_id=user_id))
     (answer,) = await fake.wait_for_messages(user_id, timeout=WAIT)
     assert answer["text"] in texts("utter_unsupported_content")
-    (event,) = user_events(await tracker(telegram_polling_bot, f"telegram:{user_id}"))
+    (event,) = await settled_user_events(telegram_polling_bot, f"telegram:{user_id}", 1)
     assert event["metadata"]["telegram"]["content"]["type"] == kind
 
 
@@ -205,6 +217,7 @@ async def test_webhook_rejects_wrong_or_missing_secret(
     log = (telegram_webhook_bot.server.state / "rasa.log").read_text()
     assert "rejected" in log
     assert "wrong-secret-value" not in log and str(telegram_webhook_bot.secret) not in log
+    assert fake.token not in log and fake.token.split(":")[1] not in log
 
 
 async def test_proactive_message_routed_from_conversation_id(

@@ -9,14 +9,11 @@ from typing import Any
 import aiohttp
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 
 from bot.testing.fake_telegram import FakeTelegram
 from bot.testing.telegram_net_guard import NetworkBlocked, guard_network
 from bot.testing.telegram_spec import BotApiSpec
-
-# The lead registers this plugin in tests/conftest.py; naming it here keeps the module standalone.
-pytest_plugins = ["bot.testing.telegram_plugin"]
 
 
 async def call(
@@ -123,4 +120,11 @@ def test_real_network_is_blocked() -> None:
         with socket.socket() as loopback:
             loopback.settimeout(0.2)
             loopback.connect_ex(("127.0.0.1", 9))  # loopback is allowed
-    assert blocked == ["('149.154.167.220', 443)"]
+    assert blocked == ["149.154.167.220:443"]
+
+
+async def test_real_telegram_is_blocked_even_on_uvloop() -> None:
+    with guard_network() as blocked, pytest.raises(NetworkError):
+        async with Bot("1:not-a-real-token") as bot:  # the default base URL: api.telegram.org
+            await bot.get_me()
+    assert blocked and blocked[0].startswith("api.telegram.org")

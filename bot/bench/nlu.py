@@ -71,9 +71,7 @@ def make_split(split: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]
     if split == "full":
         return train, test
     held = held_out_intents(sorted({i for _, i in train}), int(split.split("-")[1]))
-    return [r for r in train if r[1] not in held], [
-        (t, OOS if i in held else i) for t, i in test
-    ]
+    return [r for r in train if r[1] not in held], [(t, OOS if i in held else i) for t, i in test]
 
 
 def project_pipeline() -> list[dict[str, Any]]:
@@ -88,9 +86,7 @@ def code_version(pipeline: str) -> str:
 
     parts = [BENCH_VERSION, rasa.__version__]
     if pipeline == "project":
-        for path in sorted((REPO / "bot" / "nlu").glob("*.py")) + [
-            REPO / "bot" / "encoders" / "minilm.py"
-        ]:
+        for path in [*sorted((REPO / "bot" / "nlu").glob("*.py")), REPO / "bot/encoders/minilm.py"]:
             parts.append(hashlib.sha256(path.read_bytes()).hexdigest())
     return "|".join(parts)
 
@@ -148,7 +144,7 @@ async def _parse_all(agent: Any, texts: list[str]) -> tuple[list[list[Any]], lis
         latencies.append((time.perf_counter() - start) * 1000)
         ranking = [r for r in parsed.get("intent_ranking", []) if r["name"] != FALLBACK]
         top = ranking[0] if ranking else {"name": None, "confidence": 0.0}
-        predictions.append([parsed["intent"]["name"], top["name"], float(top["confidence"])])
+        predictions.append([parsed["intent"]["name"], top["name"], float(top["confidence"] or 0.0)])
     return predictions, latencies
 
 
@@ -188,8 +184,15 @@ def metrics(result: dict[str, Any]) -> dict[str, float]:
         "accuracy": 100 * float(np.mean([final[k] == gold[k] for k in inscope])),
         "accuracy_no_fallback": 100 * float(np.mean([raw[k] == gold[k] for k in inscope])),
         "macro_f1": 100
-        * float(f1_score([gold[k] for k in inscope], [final[k] for k in inscope],
-                         labels=labels, average="macro", zero_division=0)),
+        * float(
+            f1_score(
+                [gold[k] for k in inscope],
+                [final[k] for k in inscope],
+                labels=labels,
+                average="macro",
+                zero_division=0,
+            )
+        ),
         "inscope_fallback_rate": 100 * float(np.mean([final[k] == FALLBACK for k in inscope])),
         "train_seconds": float(result["train_seconds"]),
         "parse_p50_ms": float(np.percentile(lat, 50)),
@@ -243,8 +246,10 @@ def print_table(summaries: dict[str, dict[str, float]]) -> None:
         if len(values) == 2 and None not in values and values[1]:
             ratio = f"{values[0] / values[1]:>15.3f}"  # type: ignore[operator]
         print(f"{label:42}{cells}{ratio}")
-    print("reference (Casanueva et al. 2020, full data): "
-          + ", ".join(f"{k} {v}" for k, v in REFERENCE.items()))
+    print(
+        "reference (Casanueva et al. 2020, full data): "
+        + ", ".join(f"{k} {v}" for k, v in REFERENCE.items())
+    )
 
 
 def main() -> None:
@@ -259,7 +264,10 @@ def main() -> None:
         return
     if not DATA.exists():
         sys.exit(f"BANKING77 not found at {DATA} (expected ../shared next to the repo)")
-    plans = {"project": (project_pipeline(), args.seeds), "stock": (STOCK_PIPELINE, args.stock_seeds)}
+    plans = {
+        "project": (project_pipeline(), args.seeds),
+        "stock": (STOCK_PIPELINE, args.stock_seeds),
+    }
     if args.only:
         plans = {args.only: plans[args.only]}
     summaries, details = {}, {}
@@ -272,8 +280,12 @@ def main() -> None:
             print(f"note: stock pipeline OOS figures use {seeds} seed(s) (it trains for long)")
     print_table(summaries)
     STATE.mkdir(parents=True, exist_ok=True)
-    out = {"summary": summaries, "per_split": details, "reference": REFERENCE,
-           "pipelines": {n: p[0] for n, p in plans.items()}}
+    out = {
+        "summary": summaries,
+        "per_split": details,
+        "reference": REFERENCE,
+        "pipelines": {n: p[0] for n, p in plans.items()},
+    }
     (STATE / "results.json").write_text(json.dumps(out, indent=2))
     print(f"\nwrote {STATE / 'results.json'}")
 

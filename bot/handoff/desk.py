@@ -100,6 +100,8 @@ class AgentDesk:
             [
                 slot_event("handoff_state", TicketState.RESOLVED.value, metadata),
                 {"event": "resume"},
+                # a paused conversation logs no action_listen; rules need one before a turn
+                {"event": "action", "name": "action_listen"},
             ],
         )
         await self._conversations.trigger_intent(ticket.conversation_id, RESOLVED_INTENT)

@@ -58,7 +58,11 @@ def new_ticket(
     """The ticket for ``conversation``: topic, a short summary, last turns, signals."""
     turns = conversation.user_turns()
     topic = _topic(turns, knowledge_base)
-    asked = [t["text"] for t in turns if t.get("text") and not str(t["text"]).startswith("/")]
+    asked = [
+        t["text"]
+        for t in turns
+        if t.get("text") and not str(t["text"]).startswith(("/", "EXTERNAL:"))
+    ]
     summary = f"{reason.value.replace('_', ' ').capitalize()}. "
     if asked:
         summary += f"First asked: \u201c{asked[0]}\u201d"

@@ -19,12 +19,13 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.handoff.triggers import EscalationRules, escalation_reason
 
 ESCALATE_ACTION = "action_escalate"
+OPEN_STATES = {"queued", "claimed"}
 _RULES_FILE = "escalation_rules.json"
 
 
@@ -83,14 +84,26 @@ class EscalationPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        if (
-            tracker.latest_action_name == ACTION_LISTEN_NAME
-            and ESCALATE_ACTION in domain.action_names_or_texts
-        ):
-            turns = [e.parse_data for e in tracker.applied_events() if isinstance(e, UserUttered)]
-            if escalation_reason(turns, self.rules) is not None:
-                probabilities[domain.index_for_action(ESCALATE_ACTION)] = 1.0
+        if self._should_escalate(tracker, domain):
+            probabilities[domain.index_for_action(ESCALATE_ACTION)] = 1.0
         return self._prediction(probabilities)
+
+    def _should_escalate(self, tracker: DialogueStateTracker, domain: Domain) -> bool:
+        if tracker.latest_action_name != ACTION_LISTEN_NAME:
+            return False
+        if ESCALATE_ACTION not in domain.action_names_or_texts:
+            return False
+        if tracker.get_slot("handoff_state") in OPEN_STATES:
+            return False  # a person is already on the way
+        events = list(tracker.applied_events())
+        last_user = max((i for i, e in enumerate(events) if isinstance(e, UserUttered)), default=-1)
+        if any(
+            isinstance(e, ActionExecuted) and e.action_name == ESCALATE_ACTION
+            for e in events[last_user:]
+        ):
+            return False  # this message was already handed over
+        turns = [e.parse_data for e in events if isinstance(e, UserUttered)]
+        return escalation_reason(turns, self.rules) is not None
 
     def _metadata(self) -> dict[str, Any]:
         return self.rules.as_config()

@@ -51,6 +51,8 @@ class RelayEventBroker:
             ticket = await services.store.find_open(str(event["sender_id"]))
             if ticket is None or ticket.state not in (TicketState.QUEUED, TicketState.CLAIMED):
                 return
+            if float(event.get("timestamp") or 0) < ticket.created_at.timestamp():
+                return  # the message that escalated: already in the ticket's summary
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
             if intent in WAITING_CHOICES:
                 await services.desk.tell_customer(ticket, WAITING_CHOICES[intent])

@@ -27,8 +27,7 @@ class EscalationRules:
     """What makes the bot escalate (set in data/handoff.yml and the FAQ topic files)."""
 
     low_confidence_turns: int = 3
-    strongly_negative_score: float = -0.75
-    negative_score: float = -0.3
+    negative_score: float = -0.7
     negative_turns: int = 3
     keywords: tuple[str, ...] = ()
     human_only: frozenset[str] = field(default_factory=frozenset)  # FAQ ids and intents
@@ -49,9 +48,6 @@ class EscalationRules:
                     human_only.add(entry.intent_response_key)
         return cls(
             low_confidence_turns=int(raw.get("low_confidence_turns", cls.low_confidence_turns)),
-            strongly_negative_score=float(
-                raw.get("strongly_negative_score", cls.strongly_negative_score)
-            ),
             negative_score=float(raw.get("negative_score", cls.negative_score)),
             negative_turns=int(raw.get("negative_turns", cls.negative_turns)),
             keywords=tuple(str(k).lower() for k in raw.get("frustration_keywords") or ()),
@@ -62,7 +58,6 @@ class EscalationRules:
         """A JSON-friendly form (persisted with the trained policy)."""
         return {
             "low_confidence_turns": self.low_confidence_turns,
-            "strongly_negative_score": self.strongly_negative_score,
             "negative_score": self.negative_score,
             "negative_turns": self.negative_turns,
             "keywords": list(self.keywords),
@@ -73,7 +68,6 @@ class EscalationRules:
     def from_config(cls, config: Mapping[str, Any]) -> EscalationRules:
         return cls(
             low_confidence_turns=int(config["low_confidence_turns"]),
-            strongly_negative_score=float(config["strongly_negative_score"]),
             negative_score=float(config["negative_score"]),
             negative_turns=int(config["negative_turns"]),
             keywords=tuple(config["keywords"]),
@@ -109,8 +103,6 @@ def _is_negative(user_turns: Sequence[Mapping[str, Any]], rules: EscalationRules
     latest = user_turns[-1]
     text = str(latest.get("text") or "").lower()
     if any(re.search(rf"\b{re.escape(k)}\b", text) for k in rules.keywords):
-        return True
-    if (score := _sentiment(latest)) is not None and score <= rules.strongly_negative_score:
         return True
     if frustration(user_turns).frustrated and frustration(user_turns[:-1]).frustrated:
         return True  # repeatedly frustrated

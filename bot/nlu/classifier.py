@@ -8,6 +8,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+import numpy.typing as npt
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -35,7 +36,7 @@ def full_label(message: Message) -> str:
     return str(message.get(INTENT_RESPONSE_KEY) or message.get(INTENT))
 
 
-def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+def softmax(scores: npt.NDArray[np.float32], temperature: float) -> npt.NDArray[np.float32]:
     z = scores / max(temperature, 1e-6)
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -76,6 +77,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):  # type: ignore[
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
+        *,
         model: Any = None,
         assembler: FeatureAssembler | None = None,
         responses: dict[str, list[dict[str, Any]]] | None = None,
@@ -129,11 +131,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):  # type: ignore[
         self.persist()
         return self._resource
 
-    def _probabilities(self, messages: list[Message]) -> np.ndarray:
+    def _probabilities(self, messages: list[Message]) -> npt.NDArray[np.float32]:
         assert self.model is not None and self.assembler is not None
         features = self.assembler.transform(messages, self._featurizers)
         if len(self.labels) < 2:
-            return np.ones((len(messages), 1))
+            return np.ones((len(messages), 1), dtype=np.float32)
         scores = np.asarray(self.model.decision_function(features)).reshape(len(messages), -1)
         if scores.shape[1] == 1:  # binary: sklearn returns one column
             scores = np.hstack([-scores / 2, scores / 2])
@@ -147,7 +149,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):  # type: ignore[
         labels = self.labels
         retrieval = sorted({base_intent(lab) for lab in labels if "/" in lab})
         length = int(self.config["ranking_length"])
-        for message, probs in zip(todo, self._probabilities(todo)):
+        for message, probs in zip(todo, self._probabilities(todo), strict=True):
             order = np.argsort(-probs)
             ranked = [(labels[i], float(probs[i])) for i in order]
             top_k = ranked[:length] if length > 0 else ranked
@@ -188,5 +190,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):  # type: ignore[
             logger.debug("LinearIntentClassifier: no trained model in %s", resource.name)
             return cls(config, model_storage, resource)
         return cls(
-            config, model_storage, resource, state["model"], state["assembler"], responses
+            config,
+            model_storage,
+            resource,
+            model=state["model"],
+            assembler=state["assembler"],
+            responses=responses,
         )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 
 class Encoder(Protocol):
     """Anything that turns texts into an ``(n, d)`` float array."""
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
 
 
 class _UseEncoder:
@@ -23,7 +24,7 @@ class _UseEncoder:
 
         self._model = USE()
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
         return np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
@@ -32,7 +33,7 @@ class _UseEncoder:
 ENCODERS = ("minilm", "use")
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_encoder(name: str) -> Encoder:
     """The process-wide encoder called ``name`` (one of ``ENCODERS``)."""
     if name == "minilm":

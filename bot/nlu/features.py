@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -16,7 +17,7 @@ class Block:
 
     origin: str
     dim: int
-    idf: np.ndarray | None  # None for dense blocks
+    idf: npt.NDArray[np.float32] | None  # None for dense blocks
 
 
 def _sentence_features(message: Message, featurizers: list[str]) -> dict[str, object]:
@@ -33,9 +34,7 @@ class FeatureAssembler:
     """Concatenates per-featurizer blocks: sparse counts get sublinear tf-idf, every block
     is L2-normalised per row and scaled (``sparse_weight`` / ``dense_weight``)."""
 
-    def __init__(
-        self, blocks: list[Block], sparse_weight: float, dense_weight: float
-    ) -> None:
+    def __init__(self, blocks: list[Block], sparse_weight: float, dense_weight: float) -> None:
         self.blocks = blocks
         self.sparse_weight = sparse_weight
         self.dense_weight = dense_weight
@@ -89,9 +88,7 @@ class FeatureAssembler:
             matrix = sp.csr_matrix(dense)
             weight = self.dense_weight
         else:
-            stacked = [
-                sp.csr_matrix(r)[:, : block.dim] if r is not None else empty for r in rows
-            ]
+            stacked = [sp.csr_matrix(r)[:, : block.dim] if r is not None else empty for r in rows]
             matrix = sp.vstack(stacked, format="csr").astype(np.float32)
             matrix.data = np.log1p(matrix.data)
             matrix = matrix @ sp.diags(block.idf)

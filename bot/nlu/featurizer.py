@@ -19,9 +19,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu.encoders import ENCODERS, Encoder, get_encoder
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):  # type: ignore[misc]
     """Adds one sentence-level dense feature vector per message text.
 
@@ -75,7 +73,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):  # type: ign
         for start in range(0, len(texts), self._batch_size):
             chunk = texts[start : start + self._batch_size]
             vectors = self.encoder.encode([m.get(TEXT) for m in chunk])
-            for message, vector in zip(chunk, vectors):
+            for message, vector in zip(chunk, vectors, strict=True):
                 features = Features(
                     np.asarray(vector, dtype=np.float32)[None, :],
                     FEATURE_TYPE_SENTENCE,

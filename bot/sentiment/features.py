@@ -246,27 +246,28 @@ def hashed(texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     return words.transform(list(texts)), chars.transform(normed)
 
 
+def weighted_data(counts: sp.csr_matrix, idf: Array) -> tuple[Array, Array]:
+    """Sublinear tf x idf of ``counts``' stored values, rows at unit length; and row ids."""
+    lengths = np.diff(counts.indptr)
+    rows = np.repeat(np.arange(counts.shape[0]), lengths)
+    values = np.log1p(counts.data.astype(np.float64)) * idf[counts.indices]
+    norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=counts.shape[0]))
+    return values / np.clip(norms, 1e-9, None)[rows], rows
+
+
 def weigh(counts: sp.csr_matrix, idf: Array) -> sp.csr_matrix:
-    """Sublinear tf times idf, rows scaled to unit length (float64, so dots never upcast)."""
-    out = sp.csr_matrix(counts, dtype=np.float64, copy=True)
-    out.data = np.log1p(out.data) * idf[out.indices]
-    lengths = np.diff(out.indptr)
-    rows = np.repeat(np.arange(out.shape[0]), lengths)
-    norms = np.sqrt(np.bincount(rows, weights=out.data**2, minlength=out.shape[0]))
-    out.data /= np.repeat(np.clip(norms, 1e-9, None), lengths)
-    return out
+    """:func:`weighted_data` as a matrix (float64, so products never upcast)."""
+    values, _ = weighted_data(counts, idf)
+    return sp.csr_matrix((values, counts.indices, counts.indptr), shape=counts.shape)
 
 
-def blocks(
-    texts: Sequence[str], idf_words: Array, idf_chars: Array
-) -> tuple[sp.csr_matrix, sp.csr_matrix, Array]:
-    """Weighted words, weighted chars and dense cues: the columns of :func:`matrix`."""
-    words, chars = hashed(texts)
-    cues = np.array([dense(t) for t in texts], dtype=np.float64).reshape(len(texts), -1)
-    return weigh(words, idf_words), weigh(chars, idf_chars), cues
+def cues(texts: Sequence[str]) -> Array:
+    """The dense cue block, one row per text."""
+    return np.array([dense(t) for t in texts], dtype=np.float64).reshape(len(texts), -1)
 
 
 def matrix(texts: Sequence[str], idf_words: Array, idf_chars: Array) -> sp.csr_matrix:
     """The full design matrix (training): weighted words, weighted chars, dense cues."""
-    words, chars, cues = blocks(texts, idf_words, idf_chars)
-    return sp.hstack([words, chars, sp.csr_matrix(cues)], format="csr")
+    words, chars = hashed(texts)
+    blocks = [weigh(words, idf_words), weigh(chars, idf_chars), sp.csr_matrix(cues(texts))]
+    return sp.hstack(blocks, format="csr")

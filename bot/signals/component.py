@@ -25,9 +25,7 @@ OTHER = "other"
 _FILE = "signals.json"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class MessageSignals(GraphComponent):
     """Topic (the FAQ entry's topic, else the intent's, else ``other``) and urgency (0..1)."""
 
@@ -49,7 +47,10 @@ class MessageSignals(GraphComponent):
 
     @classmethod
     def create(
-        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
         execution_context: ExecutionContext,
     ) -> MessageSignals:
         return cls(config, model_storage, resource)
@@ -69,16 +70,27 @@ class MessageSignals(GraphComponent):
 
     @classmethod
     def load(
-        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-        execution_context: ExecutionContext, **kwargs: Any,
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
     ) -> MessageSignals:
         with model_storage.read_from(resource) as folder:
             content = json.loads((Path(folder) / _FILE).read_text())
         rules = content["rules"]
-        return cls(config, model_storage, resource, content["topics"], UrgencyRules(
-            urgent_topics=rules["topics"], urgent_phrases=rules["phrases"],
-            negative_weight=rules["negative_weight"],
-        ))
+        return cls(
+            config,
+            model_storage,
+            resource,
+            content["topics"],
+            UrgencyRules(
+                urgent_topics=rules["topics"],
+                urgent_phrases=rules["phrases"],
+                negative_weight=rules["negative_weight"],
+            ),
+        )
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -24,7 +24,11 @@ def empathy_response(user_turns: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
-def pick_line(variants: Sequence[Mapping[str, Any]], already_said: Sequence[str], rng: random.Random | None = None) -> str:
+def pick_line(
+    variants: Sequence[Mapping[str, Any]],
+    already_said: Sequence[str],
+    rng: random.Random | None = None,
+) -> str:
     """A variant's text that is not the last empathy line the customer heard."""
     texts = [str(v["text"]) for v in variants if v.get("text")]
     last = next((t for t in reversed(already_said) if t in texts), None)

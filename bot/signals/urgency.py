@@ -28,7 +28,9 @@ class UrgencyRules:
             raw = (yaml.safe_load(path.read_text()) or {}).get("urgency") or {}
         return cls(
             urgent_topics={str(k): float(v) for k, v in (raw.get("topics") or {}).items()},
-            urgent_phrases={str(k).lower(): float(v) for k, v in (raw.get("phrases") or {}).items()},
+            urgent_phrases={
+                str(k).lower(): float(v) for k, v in (raw.get("phrases") or {}).items()
+            },
             negative_weight=float(raw.get("negative_weight", cls.negative_weight)),
         )
 

@@ -269,9 +269,6 @@ class FakeTelegram:
         self.answered_callbacks.add(query_id)
         return True
 
-    async def _api_close(self, _: dict[str, Any]) -> Any:
-        return True
-
     # -- helpers -----------------------------------------------------------------------
     def _render(self, message: dict[str, Any], values: dict[str, Any]) -> None:
         if values.get("parse_mode") not in (None, "HTML"):

@@ -58,6 +58,7 @@ async def running_bot(
         raise FileNotFoundError(f"no trained model at {model}: run `make train` first")
     with contextlib.ExitStack() as stack:
         folder = state or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bot-e2e-")))
+        folder.mkdir(parents=True, exist_ok=True)
         port, actions_port = port or free_port(), free_port()
         config = {
             "action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
@@ -108,7 +109,11 @@ async def running_bot(
             async with running(services, env=child_env):
                 pids = tuple(s.process.pid for s in services if s.process is not None)
                 yield RunningBot(
-                    f"http://127.0.0.1:{port}", f"http://127.0.0.1:{actions_port}", port, folder, pids
+                    f"http://127.0.0.1:{port}",
+                    f"http://127.0.0.1:{actions_port}",
+                    port,
+                    folder,
+                    pids,
                 )
         finally:
             os.chdir(previous)

@@ -13,13 +13,11 @@ Fixtures:
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
 import pytest_asyncio
@@ -95,12 +93,9 @@ async def _session_bot(spec: BotApiSpec, mode: str, tmp: Path) -> AsyncIterator[
         async with FakeTelegram(spec) as fake:
             port = free_port()
             credentials = telegram_credentials(fake, mode, port, secret)
-            async with contextlib.AsyncExitStack() as stack:
-                # running_bot picks its ports itself; the webhook URL needs Rasa's up front
-                with mock.patch("bot.testing.servers.free_port", side_effect=[port, free_port()]):
-                    server = await stack.enter_async_context(
-                        running_bot(credentials, env=subprocess_env(tmp), state=tmp / "state")
-                    )
+            async with running_bot(
+                credentials, env=subprocess_env(tmp), state=tmp / "state", port=port
+            ) as server:
                 bot = TelegramBot(fake, server, secret, tmp)
                 await fake.wait_for(lambda: fake.commands, timeout=60)
                 if mode == "webhook":

@@ -8,6 +8,7 @@ agents' channel ever reaches Rasa as a customer message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -137,6 +138,7 @@ class SlackAgents:
         self._services = services
         self._members_ttl, self._clock = members_ttl, clock
         self._members: tuple[float, frozenset[str]] | None = None
+        self._members_lock = asyncio.Lock()
         self._names: dict[str, str] = {}
 
     def owns(self, channel: object) -> bool:
@@ -244,9 +246,13 @@ class SlackAgents:
 
     async def members(self) -> frozenset[str]:
         """The agents' channel members (``conversations.members``), cached briefly."""
-        now = self._clock()
-        if self._members is not None and now - self._members[0] < self._members_ttl:
+        async with self._members_lock:  # simultaneous clicks share one lookup
+            now = self._clock()
+            if self._members is None or now - self._members[0] >= self._members_ttl:
+                self._members = (now, await self._read_members())
             return self._members[1]
+
+    async def _read_members(self) -> frozenset[str]:
         members: set[str] = set()
         cursor: str | None = None
         while True:
@@ -257,9 +263,7 @@ class SlackAgents:
             members.update(str(m) for m in page.get("members") or [])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
-                break
-        self._members = (now, frozenset(members))
-        return self._members[1]
+                return frozenset(members)
 
     async def agent(self, user: str) -> Agent:
         """The desk's agent for a Slack user; the name from ``users.info`` (cached)."""

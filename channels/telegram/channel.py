@@ -30,7 +30,7 @@ from channels.telegram.inbound import (
 from channels.telegram.output import TelegramOutput
 from channels.telegram.payload_keys import PayloadKeys
 from channels.telegram.render import chosen_html
-from channels.telegram.settings import TelegramSettings
+from channels.telegram.settings import TelegramSettings, redact_token_in_logs
 from channels.telegram.webhook import AnyApplication
 from channels.telegram.webhook import receive as webhook_receive
 from telegram import Message, Update
@@ -97,6 +97,7 @@ class TelegramInput(InputChannel):
     # -- lifecycle ---------------------------------------------------------------------
     async def _start(self, app: Any, _loop: Any = None) -> None:
         self._sanic = app
+        redact_token_in_logs(self.settings.token)
         self._store = self._store or delivery_store_from_env()
         self._keys = self._keys or PayloadKeys.from_env()
         builder = ApplicationBuilder().token(self.settings.token).concurrent_updates(16)

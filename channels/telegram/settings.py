@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -84,3 +85,25 @@ def _value(credentials: Mapping[str, Any], key: str, env: Mapping[str, str]) -> 
     if value is None or str(value).strip() == "":
         value = env.get(ENV_VARS[key])
     return str(value).strip() if value is not None and str(value).strip() else None
+
+
+class _RedactToken(logging.Filter):
+    """Replaces the bot token in log records (httpx logs every request URL at INFO)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._token in message:
+            record.msg, record.args = message.replace(self._token, "<bot-token>"), ()
+        return True
+
+
+def redact_token_in_logs(token: str, loggers: tuple[str, ...] = ("httpx", "httpcore")) -> None:
+    """Keeps ``token`` out of the HTTP client's request logs (idempotent per token)."""
+    for name in loggers:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, _RedactToken) and f._token == token for f in target.filters):
+            target.addFilter(_RedactToken(token))

@@ -1,0 +1,1 @@
+"""Channel adapters: Slack and Telegram as Rasa input channels."""
