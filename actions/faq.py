@@ -49,7 +49,9 @@ class ActionAnswer(Action):
         latest = tracker.latest_message
         entry_id = str(tracker.get_slot("faq_id") or "")
         if (latest.get("intent") or {}).get("name") == "faq":
-            selected = ((latest.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+            selected = ((latest.get("response_selector") or {}).get("faq") or {}).get(
+                "response"
+            ) or {}
             entry_id = str(selected.get("intent_response_key") or entry_id)
         entry = knowledge_base().entry(entry_id)
         if entry is None:
@@ -78,7 +80,12 @@ class ActionRecordResolution(Action):
         solved = intent in {"resolution_confirmed", "affirm"}
         metadata = {"faq_id": tracker.get_slot("faq_id")}
         events: list[dict[str, Any]] = [
-            {"event": "slot", "name": "resolution", "value": "confirmed" if solved else "not_resolved", "metadata": metadata}
+            {
+                "event": "slot",
+                "name": "resolution",
+                "value": "confirmed" if solved else "not_resolved",
+                "metadata": metadata,
+            }
         ]
         if not solved:
             dispatcher.utter_message(response="utter_sorry_not_solved")

@@ -14,7 +14,9 @@ from bot.signals.component import MessageSignals
 from bot.signals.urgency import UrgencyRules, shouting, urgency
 
 PROJECT = Path(__file__).resolve().parents[1]
-RULES = UrgencyRules(urgent_topics={"outages": 0.6}, urgent_phrases={"fraud": 0.9, "no internet": 0.6})
+RULES = UrgencyRules(
+    urgent_topics={"outages": 0.6}, urgent_phrases={"fraud": 0.9, "no internet": 0.6}
+)
 
 
 def test_urgent_topics_and_phrases_set_the_urgency() -> None:
@@ -40,7 +42,9 @@ def component(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MessageSignals
     storage = LocalModelStorage(tmp_path)
     resource = Resource("signals")
     config = MessageSignals.get_default_config()
-    trained = MessageSignals.create(config, storage, resource, ExecutionContext(GraphSchema({}), "x"))
+    trained = MessageSignals.create(
+        config, storage, resource, ExecutionContext(GraphSchema({}), "x")
+    )
     trained.train(TrainingData())
     return MessageSignals.load(config, storage, resource, ExecutionContext(GraphSchema({}), "x"))
 

@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 import yaml
 
-from bot.bench.load import LoadResult, SendFn, closed_loop, open_loop
+from bot.bench.load import LoadResult, closed_loop, open_loop
 from bot.bench.routes import Route, rest_route, slack_route, telegram_route
 from bot.runtime.supervisor import Service, python_tool, running
 from bot.testing.servers import PROJECT_ROOT, free_port
@@ -37,7 +37,7 @@ def texts() -> list[str]:
     """Realistic customer messages: held-out FAQ paraphrases and a few greetings."""
     heldout = yaml.safe_load((PROJECT_ROOT / "tests/data/heldout_paraphrases.yml").read_text())
     messages = [t for ts in heldout["heldout"].values() for t in ts]
-    return messages + ["hi", "hello there", "thanks", "bye"]
+    return [*messages, "hi", "hello there", "thanks", "bye"]
 
 
 def ensure_stock_assistant() -> Path:
@@ -48,7 +48,9 @@ def ensure_stock_assistant() -> Path:
         print("Training the stock `rasa init` assistant (once; cached) ...", flush=True)
         subprocess.run(
             [python_tool("rasa"), "init", "--no-prompt", "--init-dir", str(STOCK)],
-            check=True, cwd=STOCK, stdout=subprocess.DEVNULL,
+            check=True,
+            cwd=STOCK,
+            stdout=subprocess.DEVNULL,
         )
     return max(models.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
 
@@ -61,7 +63,9 @@ def peak_memory_mb(pids: list[int]) -> float:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")), 0)
+        total += next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")), 0
+        )
     return round(total / 1024, 1)
 
 
@@ -70,21 +74,33 @@ async def stock_server() -> AsyncIterator[tuple[str, list[int]]]:
     model = ensure_stock_assistant()
     port = free_port()
     service = Service(
-        "stock Rasa", [python_tool("rasa"), "run", "--model", str(model), "--enable-api", "--port", str(port)],
-        f"http://127.0.0.1:{port}/status", STATE / "stock-rasa.log", cwd=STOCK,
+        "stock Rasa",
+        [python_tool("rasa"), "run", "--model", str(model), "--enable-api", "--port", str(port)],
+        f"http://127.0.0.1:{port}/status",
+        STATE / "stock-rasa.log",
+        cwd=STOCK,
     )
     async with running([service], env={"RASA_TELEMETRY_ENABLED": "false"}):
         assert service.process is not None
         yield f"http://127.0.0.1:{port}", [service.process.pid]
 
 
-async def measure(route: Route, args: argparse.Namespace, pids: Callable[[], list[int]]) -> dict[str, Any]:
+async def measure(
+    route: Route, args: argparse.Namespace, pids: Callable[[], list[int]]
+) -> dict[str, Any]:
     """Warm up, then closed loop and open loop through one route."""
     messages = texts()
-    await closed_loop(route.send, messages, 5, 3.0, f"{route.name}-warm")
-    closed = await closed_loop(route.send, messages, args.conversations, args.seconds, f"{route.name}-{time.time_ns()}")
-    single = await closed_loop(route.send, messages, 1, min(args.seconds, 10.0), f"{route.name}-single-{time.time_ns()}")
-    offered = await open_loop(route.send, messages, args.rate, args.seconds, f"{route.name}-{time.time_ns()}")
+    run = f"{route.name}-{time.time_ns()}"
+    await closed_loop(route.send, messages, conversations=5, seconds=3.0, prefix=f"{run}-warm")
+    closed = await closed_loop(
+        route.send, messages, conversations=args.conversations, seconds=args.seconds, prefix=run
+    )
+    single = await closed_loop(
+        route.send, messages, conversations=1, seconds=min(args.seconds, 10.0), prefix=f"{run}-1"
+    )
+    offered = await open_loop(
+        route.send, messages, rate=args.rate, seconds=args.seconds, prefix=f"{run}-open"
+    )
     result = {
         "closed_loop": closed.summary(),
         "single_conversation": single.summary(),
@@ -97,7 +113,8 @@ async def measure(route: Route, args: argparse.Namespace, pids: Callable[[], lis
 
 def _line(closed: LoadResult, single: LoadResult, offered: LoadResult) -> str:
     return (
-        f"{closed.per_second:.1f} msg/s closed loop (p50 {closed.percentile(50):.0f} ms, p99 {closed.percentile(99):.0f} ms); "
+        f"{closed.per_second:.1f} msg/s closed loop (p50 {closed.percentile(50):.0f} ms,"
+        f" p99 {closed.percentile(99):.0f} ms); "
         f"single p50 {single.percentile(50):.0f} ms; open loop p50/p95/p99 "
         f"{offered.percentile(50):.0f}/{offered.percentile(95):.0f}/{offered.percentile(99):.0f} ms"
     )
@@ -108,43 +125,71 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     async with stock_server() as (url, pids):
         print("stock rasa init (REST):", flush=True)
         async with aiohttp.ClientSession() as session:
-            results["routes"]["stock_rest"] = await measure(rest_route("stock_rest", session, url), args, lambda: pids)
+            results["routes"]["stock_rest"] = await measure(
+                rest_route("stock_rest", session, url), args, lambda: pids
+            )
     async with AsyncExitStack() as stack:
         from bot.bench.project import project_bot
 
         bot, slack, telegram, server_pids = await stack.enter_async_context(project_bot())
         session = await stack.enter_async_context(aiohttp.ClientSession())
         print("project:", flush=True)
-        for route in (rest_route("project_rest", session, bot.rasa_url), slack_route(slack, bot), telegram_route(telegram)):
+        for route in (
+            rest_route("project_rest", session, bot.rasa_url),
+            slack_route(slack, bot),
+            telegram_route(telegram),
+        ):
             results["routes"][route.name] = await measure(route, args, server_pids)
     return results
 
 
 def report(results: dict[str, Any]) -> None:
     routes = results["routes"]
-    print("\n| route | closed msg/s | closed p99 ms | single p50 ms | open p50 | open p95 | open p99 | peak MB |")
+    print(
+        "\n| route | closed msg/s | closed p99 ms | single p50 ms"
+        " | open p50 | open p95 | open p99 | peak MB |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, r in routes.items():
         c, s, o = r["closed_loop"], r["single_conversation"], r["open_loop"]
-        print(f"| {name} | {c['messages_per_second']} | {c['p99_ms']} | {s['p50_ms']} | {o['p50_ms']} | {o['p95_ms']} | {o['p99_ms']} | {r['peak_memory_mb']} |")
+        print(
+            f"| {name} | {c['messages_per_second']} | {c['p99_ms']} | {s['p50_ms']}"
+            f" | {o['p50_ms']} | {o['p95_ms']} | {o['p99_ms']} | {r['peak_memory_mb']} |"
+        )
     stock, rest = routes["stock_rest"], routes["project_rest"]
     ratios = {}
     for name in ("project_rest", "slack_http", "telegram_webhook"):
         ratios[name] = {
-            "throughput_vs_stock": round(routes[name]["closed_loop"]["messages_per_second"] / max(stock["closed_loop"]["messages_per_second"], 1e-9), 2),
-            "open_p99_vs_stock": round(routes[name]["open_loop"]["p99_ms"] / max(stock["open_loop"]["p99_ms"], 1e-9), 3),
-            "adapter_overhead_p50_ms": round(routes[name]["single_conversation"]["p50_ms"] - rest["single_conversation"]["p50_ms"], 1),
+            "throughput_vs_stock": round(
+                routes[name]["closed_loop"]["messages_per_second"]
+                / max(stock["closed_loop"]["messages_per_second"], 1e-9),
+                2,
+            ),
+            "open_p99_vs_stock": round(
+                routes[name]["open_loop"]["p99_ms"] / max(stock["open_loop"]["p99_ms"], 1e-9), 3
+            ),
+            "adapter_overhead_p50_ms": round(
+                routes[name]["single_conversation"]["p50_ms"]
+                - rest["single_conversation"]["p50_ms"],
+                1,
+            ),
         }
     results["ratios"] = ratios
     print("\nRatios against the stock `rasa init` assistant (same run):")
     for name, r in ratios.items():
-        print(f"  {name}: throughput x{r['throughput_vs_stock']}, open-loop p99 x{r['open_p99_vs_stock']}, adapter overhead p50 {r['adapter_overhead_p50_ms']} ms over project REST")
+        print(
+            f"  {name}: throughput x{r['throughput_vs_stock']},"
+            f" open-loop p99 x{r['open_p99_vs_stock']},"
+            f" adapter overhead p50 {r['adapter_overhead_p50_ms']} ms over project REST"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench-channels", description=__doc__)
     parser.add_argument("--conversations", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=30.0, help="open-loop offered messages per second")
+    parser.add_argument(
+        "--rate", type=float, default=30.0, help="open-loop offered messages per second"
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each load")
     args = parser.parse_args(argv)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")

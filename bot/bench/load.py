@@ -50,7 +50,7 @@ async def _timed(send: SendFn, conversation: str, text: str, result: LoadResult)
     start = time.perf_counter()
     try:
         await send(conversation, text)
-    except Exception:  # noqa: BLE001 - an error is a measured outcome here
+    except Exception:
         result.errors += 1
         return
     result.latencies.append(time.perf_counter() - start)
@@ -58,7 +58,7 @@ async def _timed(send: SendFn, conversation: str, text: str, result: LoadResult)
 
 
 async def closed_loop(
-    send: SendFn, texts: Sequence[str], conversations: int, seconds: float, prefix: str
+    send: SendFn, texts: Sequence[str], *, conversations: int, seconds: float, prefix: str
 ) -> LoadResult:
     """``conversations`` customers, each sending its next message as soon as it is answered."""
     result = LoadResult()
@@ -76,7 +76,13 @@ async def closed_loop(
 
 
 async def open_loop(
-    send: SendFn, texts: Sequence[str], rate: float, seconds: float, prefix: str, conversations: int = 200
+    send: SendFn,
+    texts: Sequence[str],
+    *,
+    rate: float,
+    seconds: float,
+    prefix: str,
+    conversations: int = 200,
 ) -> LoadResult:
     """Messages arrive at ``rate`` per second (Poisson), whatever the answers' pace."""
     result = LoadResult()

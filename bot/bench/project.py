@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from bot.bench.channels import STATE
@@ -18,27 +19,37 @@ WEBHOOK_PATH = "/webhooks/telegram/webhook"
 
 
 @asynccontextmanager
-async def project_bot() -> AsyncIterator[tuple[RunningBot, FakeSlack, FakeTelegram, Callable[[], list[int]]]]:
+async def project_bot(
+    folder: Path = STATE / "project",
+) -> AsyncIterator[tuple[RunningBot, FakeSlack, FakeTelegram, Callable[[], list[int]]]]:
     slack = FakeSlack()
     await slack.start()
     try:
         async with FakeTelegram(load_spec()) as telegram:
             port, secret = free_port(), secrets.token_urlsafe(24)
-            folder = STATE / "project"
             folder.mkdir(parents=True, exist_ok=True)
             credentials: dict[str, Any] = {
                 "rest": None,
                 "channels.slack.SlackInput": {
-                    "bot_token": slack.bot_token, "signing_secret": slack.signing_secret,
-                    "transport": "http", "api_url": slack.api_url,
+                    "bot_token": slack.bot_token,
+                    "signing_secret": slack.signing_secret,
+                    "transport": "http",
+                    "api_url": slack.api_url,
                 },
                 "channels.telegram.TelegramInput": {
-                    "token": telegram.token, "base_url": telegram.base_url, "mode": "webhook",
-                    "secret_token": secret, "webhook_url": f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
+                    "token": telegram.token,
+                    "base_url": telegram.base_url,
+                    "mode": "webhook",
+                    "secret_token": secret,
+                    "webhook_url": f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
                 },
             }
-            env = {"SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": "", "SLACK_SIGNING_SECRET": "",
-                   "BOT_SQLITE_PATH": str(folder / "bot.db")}
+            env = {
+                "SLACK_BOT_TOKEN": "",
+                "SLACK_APP_TOKEN": "",
+                "SLACK_SIGNING_SECRET": "",
+                "BOT_SQLITE_PATH": str(folder / "bot.db"),
+            }
             async with running_bot(credentials, env=env, state=folder, port=port) as bot:
                 yield bot, slack, telegram, lambda: list(bot.pids)
     finally:

@@ -83,7 +83,9 @@ def _number(conversation: str, space: int = 10**8) -> int:
 def slack_route(fake: FakeSlack, bot: RunningBot) -> Route:
     """Signed Events API requests to the bot's webhook; answered by chat.postMessage."""
     url = f"{bot.rasa_url}/webhooks/slack/events"
-    watch = AnswerWatch(fake.calls, lambda c: c.params.get("channel") if c.method == "chat.postMessage" else None)
+    watch = AnswerWatch(
+        fake.calls, lambda c: c.params.get("channel") if c.method == "chat.postMessage" else None
+    )
 
     async def send(conversation: str, text: str) -> None:
         channel = f"D{_number(conversation):09d}"
@@ -101,7 +103,9 @@ def slack_route(fake: FakeSlack, bot: RunningBot) -> Route:
 def telegram_route(fake: FakeTelegram) -> Route:
     """Updates posted to the bot's webhook with the secret token; answered by sendMessage."""
     counter = itertools.count(1)
-    watch = AnswerWatch(fake.calls, lambda c: _chat(c.params) if c.method == "sendMessage" else None)
+    watch = AnswerWatch(
+        fake.calls, lambda c: _chat(c.params) if c.method == "sendMessage" else None
+    )
 
     async def send(conversation: str, text: str) -> None:
         chat_id = _number(conversation)

@@ -1,1 +1,1 @@
-"""Test support shipped with the project: fake platforms and real bot servers, as a pytest plugin."""
+"""Test support shipped with the project: fake platforms and real servers (pytest plugins)."""

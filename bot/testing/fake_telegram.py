@@ -60,6 +60,7 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         self.answered_callbacks: set[str] = set()
         self.pending_callbacks: set[str] = set()
+        self.chat_members: dict[int, dict[int, tuple[str, dict[str, Any]]]] = {}
         self._updates: list[dict[str, Any]] = []
         self._changed = asyncio.Condition()
         self._failures: dict[str, list[web.Response]] = {}
@@ -135,6 +136,11 @@ class FakeTelegram:
             if r.status != 200 and "callback_query" in update:
                 self.pending_callbacks.discard(update["callback_query"]["id"])
             return r.status
+
+    def set_member(self, chat_id: int, user: dict[str, Any], status: str = "member") -> None:
+        """``user`` (a User dict) has ``status`` in ``chat_id`` for getChatMember:
+        creator, administrator, member, left or kicked (unknown users have left)."""
+        self.chat_members.setdefault(chat_id, {})[int(user["id"])] = (status, dict(user))
 
     def calls_of(self, method: str) -> list[ApiCall]:
         return [call for call in self.calls if call.method == method]
@@ -268,6 +274,38 @@ class FakeTelegram:
         self.pending_callbacks.discard(query_id)
         self.answered_callbacks.add(query_id)
         return True
+
+    async def _api_getChatMember(self, values: dict[str, Any]) -> Any:
+        chat_id, user_id = int(values["chat_id"]), int(values["user_id"])
+        if user_id == self.bot_user["id"]:
+            status, user = "member", self.bot_user
+        else:
+            status, user = self.chat_members.get(chat_id, {}).get(
+                user_id, ("left", self.make.user(user_id))
+            )
+        member: dict[str, Any] = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            rights = [
+                "can_be_edited",
+                "is_anonymous",
+                "can_manage_chat",
+                "can_delete_messages",
+                "can_manage_video_chats",
+                "can_restrict_members",
+                "can_promote_members",
+                "can_change_info",
+                "can_invite_users",
+                "can_post_stories",
+                "can_edit_stories",
+                "can_delete_stories",
+            ]
+            member.update({right: right == "can_manage_chat" for right in rights})
+        elif status == "kicked":
+            member["until_date"] = 0
+        self._check("ChatMember", member)
+        return member
 
     # -- helpers -----------------------------------------------------------------------
     def _render(self, message: dict[str, Any], values: dict[str, Any]) -> None:

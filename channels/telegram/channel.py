@@ -16,8 +16,15 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
 
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
+from channels.telegram.agent_desk import TelegramAgents
+from channels.telegram.agent_render import is_handoff_callback
 from channels.telegram.inbound import (
     PREFIX,
     UNSUPPORTED_RESPONSE,
@@ -33,11 +40,6 @@ from channels.telegram.render import chosen_html
 from channels.telegram.settings import TelegramSettings, redact_token_in_logs
 from channels.telegram.webhook import AnyApplication
 from channels.telegram.webhook import receive as webhook_receive
-from telegram import Message, Update
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
-from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import BaseRequest
 
 logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -62,6 +64,7 @@ class TelegramInput(InputChannel):
         self._username = settings.username or ""
         self._on_new_message: OnNewMessage | None = None
         self._sanic: Any = None
+        self.agents: TelegramAgents | None = None  # the agents' group (TELEGRAM_AGENT_CHAT_ID)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
@@ -114,6 +117,8 @@ class TelegramInput(InputChannel):
         await application.initialize()  # getMe
         self._application = application
         self._username = self.settings.username or application.bot.username or ""
+        if self.settings.agent_chat_id is not None:
+            self.agents = TelegramAgents(application.bot, self.settings.agent_chat_id, self._store)
         await self._register_commands()
         if self.settings.mode == "webhook":
             if self.settings.webhook_url:
@@ -156,6 +161,10 @@ class TelegramInput(InputChannel):
 
     # -- updates -----------------------------------------------------------------------
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if self.agents is not None and self.agents.owns(update):
+            if await self._first_time(update):
+                await self.agents.on_update(update)
+            return  # the agents' group never talks to Rasa
         if update.callback_query is not None:
             await self._on_callback(update)
         elif update.message is not None:
@@ -179,7 +188,7 @@ class TelegramInput(InputChannel):
         query = update.callback_query
         assert query is not None
         target = from_callback(update)
-        if target is None:
+        if target is None or is_handoff_callback(query.data):  # handoff buttons: agents only
             await self._answer(update)
             return
         sender_id, _chat_id = target

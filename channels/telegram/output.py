@@ -12,6 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
+from telegram import Bot, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 
 from bot.delivery.retry import DeliveryFailed, send_with_retry
 from bot.delivery.store import DeliveryStore
@@ -19,9 +22,6 @@ from bot.responses.model import Reply
 from channels.telegram.inbound import PREFIX, route
 from channels.telegram.payload_keys import PayloadKeys
 from channels.telegram.render import OutgoingMessage, long_payloads, render_reply
-from telegram import Bot, Message, ReplyParameters
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 
 logger = logging.getLogger(__name__)
 

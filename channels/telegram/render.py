@@ -14,9 +14,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from bot.responses.markdown import Block, Span, parse, split_text
 from bot.responses.model import Button, Reply
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 logger = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]+>")

@@ -21,6 +21,7 @@ ENV_VARS = {
     "secret_token": "TELEGRAM_WEBHOOK_SECRET",
     "username": "TELEGRAM_BOT_USERNAME",
     "base_url": "TELEGRAM_API_BASE_URL",
+    "agent_chat_id": "TELEGRAM_AGENT_CHAT_ID",  # the agents' group (docs/handoff.md)
 }
 
 
@@ -39,6 +40,7 @@ class TelegramSettings:
     username: str | None = None
     base_url: str | None = None
     poll_timeout: int = 10
+    agent_chat_id: int | None = None
 
     @property
     def bot_id(self) -> str:
@@ -69,6 +71,9 @@ class TelegramSettings:
             raise SettingsError(f"{ENV_VARS['secret_token']} may use only A-Z a-z 0-9 _ - (1-256)")
         if mode == "webhook" and not secret:
             raise SettingsError(f"webhook mode needs a secret token in {ENV_VARS['secret_token']}")
+        agents = values["agent_chat_id"]
+        if agents and not re.fullmatch(r"-?\d+", agents):
+            raise SettingsError(f"{ENV_VARS['agent_chat_id']} must be the group's numeric id")
         return cls(
             token=values["token"],
             mode=mode,  # type: ignore[arg-type]
@@ -77,6 +82,7 @@ class TelegramSettings:
             username=(values["username"] or "").lstrip("@") or None,
             base_url=values["base_url"],
             poll_timeout=int((credentials or {}).get("poll_timeout") or 10),
+            agent_chat_id=int(agents) if agents else None,
         )
 
 

@@ -9,10 +9,10 @@ from typing import Any
 from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-
-from channels.telegram.settings import TelegramSettings
 from telegram import Update
 from telegram.ext import Application
+
+from channels.telegram.settings import TelegramSettings
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
