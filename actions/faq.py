@@ -13,7 +13,7 @@ from bot.faq.clarify import clarification_already_tried, suggestions
 from bot.faq.service import knowledge_base
 from bot.handoff.escalation import Conversation
 from bot.signals.empathy import empathy_response, pick_line
-from bot.signals.feedback import may_ask_csat
+from bot.signals.feedback import csat_buttons, may_ask_csat
 
 
 class ActionClarify(Action):
@@ -92,6 +92,6 @@ class ActionRecordResolution(Action):
             return events
         dispatcher.utter_message(response="utter_glad_it_helped")
         if may_ask_csat(tracker.slots):
-            dispatcher.utter_message(response="utter_ask_csat")
+            dispatcher.utter_message(response="utter_ask_csat", buttons=csat_buttons())
             events.append({"event": "slot", "name": "csat_asked_at", "value": time.time()})
         return events

@@ -9,11 +9,17 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.handoff.escalation import Conversation, customer_message, escalate, tracker_events
+from bot.handoff.escalation import (
+    Conversation,
+    customer_message,
+    customer_name,
+    escalate,
+    tracker_events,
+)
 from bot.handoff.service import handoff_services
 from bot.handoff.tickets import EscalationReason
 from bot.handoff.triggers import EscalationRules, escalation_reason
-from bot.signals.feedback import csat_answer_state, may_ask_csat
+from bot.signals.feedback import csat_answer_state, csat_buttons, may_ask_csat
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +31,7 @@ def conversation_of(tracker: Tracker) -> Conversation:
         conversation_id=tracker.sender_id,
         channel=tracker.get_latest_input_channel() or "rest",
         events=tracker.events,
-        customer_name=str(metadata.get("user_name") or ""),
+        customer_name=customer_name(metadata),
         tier=str(metadata.get("customer_tier") or "standard"),
     )
 
@@ -74,7 +80,7 @@ class ActionAskCsat(Action):
     ) -> list[dict[str, Any]]:
         if not may_ask_csat(tracker.slots):
             return []
-        dispatcher.utter_message(response="utter_ask_csat")
+        dispatcher.utter_message(response="utter_ask_csat", buttons=csat_buttons())
         return [{"event": "slot", "name": "csat_asked_at", "value": time.time()}]
 
 
@@ -101,7 +107,7 @@ class ActionRecordCsat(Action):
             dispatcher.utter_message(response="utter_csat_expired")
             return []
         if not 1 <= rating <= 5:
-            dispatcher.utter_message(response="utter_ask_csat")
+            dispatcher.utter_message(response="utter_ask_csat", buttons=csat_buttons())
             return []
         resolved_by = "agent" if tracker.get_slot("handoff_state") == "resolved" else "bot"
         ticket = tracker.get_slot("handoff_ticket")

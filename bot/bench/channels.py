@@ -139,7 +139,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             slack_route(slack, bot),
             telegram_route(telegram),
         ):
-            results["routes"][route.name] = await measure(route, args, server_pids)
+            try:
+                results["routes"][route.name] = await measure(route, args, server_pids)
+            except Exception as error:
+                print(f"  {route.name}: failed ({type(error).__name__}: {error})", flush=True)
+                results["routes"][route.name] = {"error": f"{type(error).__name__}: {error}"}
     return results
 
 
@@ -150,26 +154,32 @@ def report(results: dict[str, Any]) -> None:
         " | open p50 | open p95 | open p99 | peak MB |"
     )
     print("|---|---|---|---|---|---|---|---|")
+    measured = {name: r for name, r in routes.items() if "error" not in r}
     for name, r in routes.items():
+        if name not in measured:
+            print(f"| {name} | {r['error']} |")
+            continue
         c, s, o = r["closed_loop"], r["single_conversation"], r["open_loop"]
         print(
             f"| {name} | {c['messages_per_second']} | {c['p99_ms']} | {s['p50_ms']}"
             f" | {o['p50_ms']} | {o['p95_ms']} | {o['p99_ms']} | {r['peak_memory_mb']} |"
         )
-    stock, rest = routes["stock_rest"], routes["project_rest"]
+    if "stock_rest" not in measured or "project_rest" not in measured:
+        return
+    stock, rest = measured["stock_rest"], measured["project_rest"]
     ratios = {}
-    for name in ("project_rest", "slack_http", "telegram_webhook"):
+    for name in [n for n in ("project_rest", "slack_http", "telegram_webhook") if n in measured]:
         ratios[name] = {
             "throughput_vs_stock": round(
-                routes[name]["closed_loop"]["messages_per_second"]
+                measured[name]["closed_loop"]["messages_per_second"]
                 / max(stock["closed_loop"]["messages_per_second"], 1e-9),
                 2,
             ),
             "open_p99_vs_stock": round(
-                routes[name]["open_loop"]["p99_ms"] / max(stock["open_loop"]["p99_ms"], 1e-9), 3
+                measured[name]["open_loop"]["p99_ms"] / max(stock["open_loop"]["p99_ms"], 1e-9), 3
             ),
             "adapter_overhead_p50_ms": round(
-                routes[name]["single_conversation"]["p50_ms"]
+                measured[name]["single_conversation"]["p50_ms"]
                 - rest["single_conversation"]["p50_ms"],
                 1,
             ),

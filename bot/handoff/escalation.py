@@ -52,6 +52,12 @@ class Escalated:
     next_opening: datetime | None
 
 
+def customer_name(metadata: Mapping[str, Any]) -> str:
+    """The customer's display name from the channel's message metadata, if it has one."""
+    telegram_user = (metadata.get("telegram") or {}).get("user") or {}
+    return str(metadata.get("user_name") or telegram_user.get("first_name") or "")
+
+
 def new_ticket(
     conversation: Conversation, reason: EscalationReason, knowledge_base: KnowledgeBase
 ) -> NewTicket:

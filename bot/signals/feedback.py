@@ -3,11 +3,20 @@ and only answerable for a while)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 #: A rating request older than this is no longer accepted.
 CSAT_EXPIRY_SECONDS = 24 * 3600
+
+
+def csat_buttons() -> list[dict[str, str]]:
+    """The 1-5 rating buttons (payloads carry the score as an entity)."""
+    return [
+        {"title": str(score), "payload": "/csat" + json.dumps({"csat_score": score})}
+        for score in range(1, 6)
+    ]
 
 
 def may_ask_csat(slots: Mapping[str, Any]) -> bool:
