@@ -181,6 +181,7 @@ async def test_a_slack_customer_asking_for_a_person_pings_the_agents_channel(
     fields = {f["text"].split("\n")[0].strip("*"): f["text"] for f in blocks[1]["fields"]}
     assert set(fields) == {"Customer", "Channel", "Topic", "Sentiment", "Waiting", "Reason"}
     assert "slack" in fields["Channel"] and "requested" in fields["Reason"]
+    assert stored.customer_name == "Casey" and "Casey" in fields["Customer"]  # users.info
     assert any(w in fields["Sentiment"] for w in ("neutral", "negative", "positive"))
     assert "<!date^" in fields["Waiting"]
     text = ping_mrkdwn(ping)

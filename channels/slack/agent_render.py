@@ -7,9 +7,10 @@ so a customer cannot format, mention (``<!channel>``) or link in the agents' cha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
+from bot.handoff.ping_words import duration_words, sentiment_words
 from bot.handoff.tickets import Ticket, TicketState
 from channels.slack.render import SECTION_LIMIT, escape
 
@@ -42,35 +43,6 @@ def parse_ping_ref(ref: str | None) -> PingRef | None:
     if prefix != PREFIX or not channel or not ts:
         return None
     return PingRef(channel, ts)
-
-
-def sentiment_words(score: float) -> str:
-    """A sentiment score (-1..1) in words, with the number."""
-    if score <= -0.6:
-        words = "very negative"
-    elif score <= -0.2:
-        words = "negative"
-    elif score < 0.2:
-        words = "neutral"
-    elif score < 0.6:
-        words = "positive"
-    else:
-        words = "very positive"
-    return f"{words} ({score:+.2f})"
-
-
-def duration_words(delta: timedelta) -> str:
-    """``just now``, ``4 min``, ``2 h 5 min``, ``3 d 1 h``."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    if minutes < 1:
-        return "just now"
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
 
 
 def slack_date(at: datetime) -> str:

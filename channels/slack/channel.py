@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.retry import DeliveryFailed
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
-from channels.slack.agent_desk import SlackAgents
+from channels.slack.agent_desk import SlackAgents, display_name
 from channels.slack.bolt_app import build_app
 from channels.slack.config import SlackSettings, settings_from
 from channels.slack.inbound import Ignored, Inbound, from_click, from_event
@@ -114,6 +114,7 @@ class _Runtime:
             if settings.agent_channel
             else None
         )
+        self._names: dict[str, str] = {}  # customer user id -> display name
         self.app = build_app(settings, self.client, store, self)
         self.http = AsyncSlackRequestHandler(self.app)
         self._socket: SocketTransport | None = None
@@ -193,7 +194,23 @@ class _Runtime:
                 logger.error("could not mark the chosen button in Slack (recorded)")
         await self._forward(inbound)
 
+    async def _customer_name(self, user: str | None) -> str:
+        """The customer's Slack display name (users.info, cached); "" when unknown."""
+        if not user:
+            return ""
+        if user not in self._names:
+            try:
+                info = await self.client.users_info(user=user)
+                self._names[user] = display_name(info.get("user") or {})
+            except Exception as error:
+                logger.info("users.info failed for a customer (%s)", type(error).__name__)
+                return ""
+        return self._names[user]
+
     async def _forward(self, inbound: Inbound) -> None:
+        metadata = dict(inbound.metadata)
+        if name := await self._customer_name((metadata.get("slack") or {}).get("user")):
+            metadata["user_name"] = name
         try:
             await self._on_new_message(
                 UserMessage(
@@ -201,7 +218,7 @@ class _Runtime:
                     self.output,
                     inbound.conversation.sender_id,
                     input_channel=CHANNEL,
-                    metadata=inbound.metadata,
+                    metadata=metadata,
                 )
             )
         except Exception:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.handoff.ping_words import duration_words, sentiment_words
 from bot.handoff.tickets import Ticket, TicketState
 from channels.telegram.render import MAX_CALLBACK_BYTES, MAX_TEXT, escape
 
@@ -83,35 +84,6 @@ def ticket_id_of(text: str | None) -> int | None:
     """The ticket a message the bot posted in the agents' group is about (its first line)."""
     match = _TICKET_HEADER.match(text or "")
     return int(match.group(1)) if match else None
-
-
-def sentiment_words(score: float) -> str:
-    """A sentiment score (-1..1) in words, with the number."""
-    if score <= -0.6:
-        words = "very negative"
-    elif score <= -0.2:
-        words = "negative"
-    elif score < 0.2:
-        words = "neutral"
-    elif score < 0.6:
-        words = "positive"
-    else:
-        words = "very positive"
-    return f"{words} ({score:+.2f})"
-
-
-def duration_words(delta: timedelta) -> str:
-    """``just now``, ``4 min``, ``2 h 5 min``, ``3 d 1 h``."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    if minutes < 1:
-        return "just now"
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
 
 
 def _utc(at: datetime) -> datetime:
