@@ -99,7 +99,7 @@ def events() -> list[dict[str, object]]:
             "event": "user",
             "text": "I want a person",
             "timestamp": at + 3,
-            "parse_data": {**turn("human_handoff", score=-0.7), "urgency": 0.8},
+            "parse_data": {**turn("human_handoff", score=-0.7), "urgency": 0.8, "topic": "handoff"},
         },
     ]
 

@@ -11,6 +11,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.responses.markdown import parse, plain_text
+
 ReadLine = Callable[[], Awaitable[str | None]]
 
 
@@ -30,7 +32,7 @@ async def stdin_reader() -> ReadLine:
 def render(message: dict[str, Any], out: TextIO) -> list[dict[str, Any]]:
     """Prints one bot message; returns its buttons so a number can choose one."""
     if text := message.get("text"):
-        out.write(f"Bot: {text}\n")
+        out.write(f"Bot: {plain_text(parse(str(text)))}\n")
     if image := message.get("image"):
         out.write(f"Bot: [image] {image}\n")
     buttons: list[dict[str, Any]] = list(message.get("buttons") or [])

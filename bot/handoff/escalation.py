@@ -156,14 +156,20 @@ def format_opening(at: datetime) -> str:
 
 
 def _topic(turns: Sequence[Mapping[str, Any]], knowledge_base: KnowledgeBase) -> str:
+    """What the customer was asking about: the latest FAQ topic, else the latest topic."""
+    faq_topics = {topic.name for topic in knowledge_base.topics}
+    fallback = "other"
     for turn in reversed(turns):
-        if turn.get("topic"):
+        if (intent := (turn.get("intent") or {}).get("name")) == "faq":
+            selector = (turn.get("response_selector") or {}).get("faq") or {}
+            key = (selector.get("response") or {}).get("intent_response_key")
+            if key and (topic := knowledge_base.topic_of(str(key))):
+                return topic
+        if turn.get("topic") in faq_topics:
             return str(turn["topic"])
-        selector = (turn.get("response_selector") or {}).get("faq") or {}
-        key = (selector.get("response") or {}).get("intent_response_key")
-        if key and (topic := knowledge_base.topic_of(str(key))):
-            return topic
-    return "other"
+        if fallback == "other" and turn.get("topic") and intent != "nlu_fallback":
+            fallback = str(turn["topic"])
+    return fallback
 
 
 def _last_turns(events: Sequence[Mapping[str, Any]]) -> tuple[Turn, ...]:
