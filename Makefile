@@ -59,7 +59,8 @@ install: $(BIN)/.installed ## Create the virtualenv and install pinned dependenc
 # edit would otherwise look fresh).
 .PHONY: train
 train: $(BIN)/.installed ## Train the model if data/, domain.yml, config.yml or our NLU code changed
-	@hash=$$(for f in $(sort $(MODEL_INPUTS)); do echo "$$f"; cat "$$f"; done | sha256sum | cut -c1-32); \
+	@mkdir -p $(STATE); exec 9>$(STATE)/train.lock; flock 9; \
+	hash=$$(for f in $(sort $(MODEL_INPUTS)); do echo "$$f"; cat "$$f"; done | sha256sum | cut -c1-32); \
 	if [ -f $(MODEL) ] && [ "$$(cat $(STATE)/model.sha 2>/dev/null)" = "$$hash" ]; then \
 	  echo "The model is up to date ($(MODEL))."; \
 	else \

@@ -84,16 +84,31 @@ async def open_loop(
     prefix: str,
     conversations: int = 200,
 ) -> LoadResult:
-    """Messages arrive at ``rate`` per second (Poisson), whatever the answers' pace."""
+    """Messages arrive at ``rate`` per second (Poisson), whatever the answers' pace.
+
+    Each message goes to a customer who is not waiting for an answer (a customer writes
+    again only once answered); when all ``conversations`` are waiting, a new one starts.
+    """
     result = LoadResult()
     rng = random.Random(11)
     tasks: list[asyncio.Task[None]] = []
+    idle = [f"{prefix}-o{n}" for n in range(conversations)]
+    extra = 0
+
+    async def message(conversation: str) -> None:
+        await _timed(send, conversation, rng.choice(texts), result)
+        idle.append(conversation)
+
     start = time.perf_counter()
     next_at = start
     while next_at < start + seconds:
         await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-        conversation = f"{prefix}-o{rng.randrange(conversations)}"
-        tasks.append(asyncio.create_task(_timed(send, conversation, rng.choice(texts), result)))
+        if idle:
+            conversation = idle.pop(rng.randrange(len(idle)))
+        else:
+            extra += 1
+            conversation = f"{prefix}-o{conversations + extra}"
+        tasks.append(asyncio.create_task(message(conversation)))
         next_at += rng.expovariate(rate)
     await asyncio.gather(*tasks)
     result.seconds = seconds

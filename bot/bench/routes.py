@@ -55,8 +55,10 @@ class AnswerWatch:
     async def wait(self, key: Hashable, timeout: float = 30.0) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._poll())
-        future = self._waiters.get(key) or asyncio.get_running_loop().create_future()
-        self._waiters[key] = future
+        future = self._waiters.get(key)
+        if future is None or future.done():
+            future = asyncio.get_running_loop().create_future()
+            self._waiters[key] = future
         try:
             await asyncio.wait_for(future, timeout)
         finally:

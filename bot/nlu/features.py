@@ -79,20 +79,21 @@ class FeatureAssembler:
         return sp.hstack(parts, format="csr", dtype=np.float32)
 
     def _block(self, block: Block, rows: list[object]) -> sp.csr_matrix:
-        empty = sp.csr_matrix((1, block.dim), dtype=np.float32)
         if block.idf is None:
             dense = np.zeros((len(rows), block.dim), dtype=np.float32)
             for i, row in enumerate(rows):
                 if row is not None:
                     dense[i] = np.asarray(row, dtype=np.float32).reshape(-1)[: block.dim]
-            matrix = sp.csr_matrix(dense)
-            weight = self.dense_weight
-        else:
-            stacked = [sp.csr_matrix(r)[:, : block.dim] if r is not None else empty for r in rows]
-            matrix = sp.vstack(stacked, format="csr").astype(np.float32)
-            matrix.data = np.log1p(matrix.data)
-            matrix = matrix @ sp.diags(block.idf)
-            weight = self.sparse_weight
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).reshape(-1)
-        scale = np.where(norms > 0, weight / np.maximum(norms, 1e-12), 0.0)
-        return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ matrix)
+            norms = np.linalg.norm(dense, axis=1)
+            scale = np.where(norms > 0, self.dense_weight / np.maximum(norms, 1e-12), 0.0)
+            return sp.csr_matrix(dense * scale[:, None].astype(np.float32))
+        empty = sp.csr_matrix((1, block.dim), dtype=np.float32)
+        stacked = [sp.csr_matrix(r)[:, : block.dim] if r is not None else empty for r in rows]
+        matrix = sp.vstack(stacked, format="csr", dtype=np.float32)
+        # sublinear tf times idf, then each row scaled to length ``sparse_weight``
+        matrix.data = np.log1p(matrix.data) * block.idf[matrix.indices]
+        row_of = np.repeat(np.arange(len(rows)), np.diff(matrix.indptr))
+        norms = np.sqrt(np.bincount(row_of, weights=matrix.data**2, minlength=len(rows)))
+        scale = np.where(norms > 0, self.sparse_weight / np.maximum(norms, 1e-12), 0.0)
+        matrix.data = (matrix.data * scale[row_of]).astype(np.float32)
+        return matrix
