@@ -3,17 +3,22 @@ customer's verdict on the answer."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.followup import ask_for_rating
 from bot.faq.clarify import clarification_already_tried, suggestions
 from bot.faq.service import knowledge_base
+from bot.followup.service import followup_services
 from bot.handoff.escalation import Conversation
+from bot.profiles.service import remember_topic
 from bot.signals.empathy import empathy_response, pick_line
-from bot.signals.feedback import csat_buttons, may_ask_csat
+
+logger = logging.getLogger(__name__)
 
 
 class ActionClarify(Action):
@@ -57,18 +62,26 @@ class ActionAnswer(Action):
         if entry is None:
             dispatcher.utter_message(response="utter_rephrase")
             return []
+        await remember_topic(tracker.sender_id, latest.get("metadata"), entry.topic)
         turns = Conversation(tracker.sender_id, "", tracker.events).user_turns()
         if acknowledgement := empathy_response(turns):
             said = [str(e.get("text")) for e in tracker.events if e.get("event") == "bot"]
             dispatcher.utter_message(text=pick_line(domain["responses"][acknowledgement], said))
         follow_up = domain["responses"]["utter_did_that_help"][0]["buttons"]
         dispatcher.utter_message(response=entry.response_name, buttons=follow_up)
-        return [{"event": "slot", "name": "faq_id", "value": entry.id}]
+        events: list[dict[str, Any]] = [{"event": "slot", "name": "faq_id", "value": entry.id}]
+        try:  # a check-in later, when designers declared one for the topic (docs/followup.md)
+            events += await followup_services().schedule(
+                tracker.sender_id, entry.topic, entry.id, time.time()
+            )
+        except Exception:
+            logger.exception("could not schedule a check-in")
+        return events
 
 
 class ActionRecordResolution(Action):
-    """Keeps the customer's verdict (docs/events.md); thanks and asks for a rating once, or
-    offers more help."""
+    """Keeps the customer's verdict (docs/events.md); thanks, cancels the topic's pending
+    check-in and asks for a rating once, or offers more help."""
 
     def name(self) -> str:
         return "action_record_resolution"
@@ -91,7 +104,9 @@ class ActionRecordResolution(Action):
             dispatcher.utter_message(response="utter_sorry_not_solved")
             return events
         dispatcher.utter_message(response="utter_glad_it_helped")
-        if may_ask_csat(tracker.slots):
-            dispatcher.utter_message(response="utter_ask_csat", buttons=csat_buttons())
-            events.append({"event": "slot", "name": "csat_asked_at", "value": time.time()})
-        return events
+        topic = knowledge_base().topic_of(str(tracker.get_slot("faq_id") or ""))
+        try:
+            events += await followup_services().cancel(tracker.sender_id, topic) if topic else []
+        except Exception:
+            logger.exception("could not cancel a check-in")
+        return events + ask_for_rating(dispatcher, tracker)

@@ -1,9 +1,8 @@
-"""Handoff actions: escalate to the human queue; record the customer's rating."""
+"""Handoff actions: escalate to the human queue (the rating afterwards: actions/followup.py)."""
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,7 +18,6 @@ from bot.handoff.escalation import (
 from bot.handoff.service import handoff_services
 from bot.handoff.tickets import EscalationReason
 from bot.handoff.triggers import EscalationRules, escalation_reason
-from bot.signals.feedback import csat_answer_state, csat_buttons, may_ask_csat
 
 logger = logging.getLogger(__name__)
 
@@ -67,50 +65,3 @@ class ActionEscalate(Action):
         response, values = customer_message(outcome)
         dispatcher.utter_message(response=response, **values)
         return tracker_events(outcome, reason)
-
-
-class ActionAskCsat(Action):
-    """Asks for a 1-5 rating, at most once per conversation."""
-
-    def name(self) -> str:
-        return "action_ask_csat"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        if not may_ask_csat(tracker.slots):
-            return []
-        dispatcher.utter_message(response="utter_ask_csat", buttons=csat_buttons())
-        return [{"event": "slot", "name": "csat_asked_at", "value": time.time()}]
-
-
-class ActionRecordCsat(Action):
-    """Keeps the customer's 1-5 rating with who resolved the conversation (docs/events.md);
-    once per conversation, and only while the request is fresh."""
-
-    def name(self) -> str:
-        return "action_record_csat"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        score = next(tracker.get_latest_entity_values("csat_score"), None)
-        try:
-            rating = int(float(str(score)))
-        except ValueError:
-            rating = 0
-        state = csat_answer_state(tracker.slots, time.time())
-        if state == "already":
-            dispatcher.utter_message(response="utter_csat_already")
-            return []
-        if state == "expired":
-            dispatcher.utter_message(response="utter_csat_expired")
-            return []
-        if not 1 <= rating <= 5:
-            dispatcher.utter_message(response="utter_ask_csat", buttons=csat_buttons())
-            return []
-        resolved_by = "agent" if tracker.get_slot("handoff_state") == "resolved" else "bot"
-        ticket = tracker.get_slot("handoff_ticket")
-        dispatcher.utter_message(response="utter_csat_thanks")
-        metadata = {"resolved_by": resolved_by, "ticket_id": ticket}
-        return [{"event": "slot", "name": "csat_score", "value": rating, "metadata": metadata}]

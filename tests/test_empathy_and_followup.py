@@ -1,11 +1,11 @@
-"""Empathy only where it matters, frustration across turns, and the follow-up rules."""
+"""Empathy only where it matters and frustration across turns (the follow-up rules:
+tests/test_followup.py)."""
 
 import random
 
 from bot.handoff.tickets import EscalationReason
 from bot.handoff.triggers import EscalationRules, escalation_reason
 from bot.signals.empathy import FRUSTRATED, NEGATIVE, empathy_response, pick_line
-from bot.signals.feedback import CSAT_EXPIRY_SECONDS, csat_answer_state, may_ask_csat
 from bot.signals.frustration import frustration
 
 
@@ -72,14 +72,3 @@ def test_a_repeatedly_frustrated_customer_is_escalated() -> None:
     rules = EscalationRules(negative_turns=5)
     assert escalation_reason(turns[:1], rules) is None
     assert escalation_reason(turns, rules) is EscalationReason.NEGATIVE_SENTIMENT
-
-
-def test_csat_is_asked_once_and_expires() -> None:
-    assert may_ask_csat({})
-    assert not may_ask_csat({"csat_asked_at": 1.0})
-    assert csat_answer_state({"csat_asked_at": 100.0}, now=200.0) == "ok"
-    assert (
-        csat_answer_state({"csat_asked_at": 100.0}, now=100.0 + CSAT_EXPIRY_SECONDS + 1)
-        == "expired"
-    )
-    assert csat_answer_state({"csat_asked_at": 100.0, "csat_score": 4}, now=200.0) == "already"

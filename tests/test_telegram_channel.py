@@ -59,7 +59,7 @@ class StubRasa:
         domain = SimpleNamespace(
             responses={
                 f"utter_telegram_command_{name}": [{"text": f"{name.title()} description"}]
-                for name in ("start", "help", "human", "restart")
+                for name in ("start", "help", "human", "restart", "privacy", "forgetme")
             }
         )
         agent = SimpleNamespace(
@@ -114,8 +114,11 @@ async def test_commands_registered_and_mapped(harness: Harness) -> None:
         ("help", "Help description"),
         ("human", "Human description"),
         ("restart", "Restart description"),
+        ("privacy", "Privacy description"),
+        ("forgetme", "Forgetme description"),
     ]
-    for index, command in enumerate(["/start", "/help", "/human", "/restart"]):
+    commands = ["/start", "/help", "/human", "/restart", "/privacy", "/forgetme"]
+    for index, command in enumerate(commands):
         await fake.inject(fake.make.text(command, user_id=102))
         await fake.wait_for(lambda n=index: len(harness.rasa.received) > n)
     assert [m.text for m in harness.rasa.received] == [
@@ -123,6 +126,8 @@ async def test_commands_registered_and_mapped(harness: Harness) -> None:
         "/chitchat_capabilities",
         "/human_handoff",
         "/restart",
+        "/privacy",
+        "/forget_me",
     ]
 
 

@@ -70,6 +70,7 @@ class Conversation:
     resolution: str | None = None
     csat: int | None = None
     csat_by: str | None = None
+    csat_comment: str | None = None  # the optional free text after the rating
     next_contact_at: float | None = None  # the sender's next customer message, later on
 
     @property
@@ -161,18 +162,25 @@ def _on_slot(conversation: Conversation, event: StoredEvent) -> None:
         conversation.csat = int(value)
         by = _metadata(event).get("resolved_by")
         conversation.csat_by = str(by) if by in {"bot", "agent"} else None
+    elif name == "csat_comment" and isinstance(value, str) and value:
+        conversation.csat_comment = value
+
+
+def _customer_wrote(event: StoredEvent) -> bool:
+    """A customer message; intents the bot triggers itself (a hand-back, a check-in) are not."""
+    return event.type_name == "user" and not _metadata(event).get("is_external")
 
 
 def build_conversation(sender_id: str, events: Sequence[StoredEvent]) -> Conversation | None:
     """The conversation in one session's events; ``None`` when the customer never wrote."""
-    first_user = next((e for e in events if e.type_name == "user"), None)
+    first_user = next((e for e in events if _customer_wrote(e)), None)
     if first_user is None:
         return None
     conversation = Conversation(
         sender_id, events[0].timestamp, events[-1].timestamp, _channel(sender_id, first_user)
     )
     for event in events:
-        if event.type_name == "user":
+        if _customer_wrote(event):
             conversation.turns.append(user_turn(event))
         elif event.type_name == "bot":
             metadata = _metadata(event)

@@ -141,6 +141,19 @@ def _shift(result: dict[str, Any]) -> str:
     )
 
 
+def _csat_comments(comments: dict[str, Any]) -> str:
+    latest = comments.get("latest") or []
+    if not latest:
+        return ""
+    rows = [
+        [str(c["at"]), c["channel"], c["topic"], str(c["score"]), c["resolved_by"], c["text"]]
+        for _, c in latest
+    ]
+    return f"<h3>Comments ({comments.get('count', len(latest))}, newest first)</h3>" + _table(
+        ["when", "channel", "topic", "rating", "resolved by", "comment"], rows
+    )
+
+
 def render_html(result: dict[str, Any], title: str = "Support bot report") -> str:
     """The whole report page for a KPI result (:meth:`KpiAccumulator.result`)."""
     period = result["period"]
@@ -177,6 +190,7 @@ def render_html(result: dict[str, Any], title: str = "Support bot report") -> st
             [(k, v) for k, v in overall["distribution"].items()],
         ),
         _csat_tables(result["csat"]),
+        _csat_comments(result.get("csat_comments") or {}),
         "<h2>Sentiment by topic</h2>",
         diverging_bars(
             "sentiment-by-topic", "Mean sentiment by topic", _sentiment_means(result, "topic/day")

@@ -11,6 +11,7 @@ from typing import Any
 from bot.analytics.conversations import Conversation
 from bot.analytics.events import utc
 from bot.analytics.outcomes import HOUR, KpiSettings, outcome
+from bot.analytics.redact import redact
 from bot.analytics.stats import (
     Mean,
     Scores,
@@ -21,6 +22,9 @@ from bot.analytics.stats import (
     rate,
     week_of,
 )
+
+#: The report lists this many of the newest CSAT comments (all are counted).
+COMMENTS_SHOWN = 50
 
 
 def _counts() -> dict[str, int]:
@@ -53,6 +57,8 @@ class KpiAccumulator:
     never_claimed: dict[str, int] = field(default_factory=_int_table)
     sentiment: dict[str, dict[str, dict[str, Mean]]] = field(default_factory=dict)
     shift: dict[str, dict[str, tuple[Mean, Mean]]] = field(default_factory=dict)
+    comments: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
+    comment_count: int = 0
     as_of: float = 0.0
 
     def __post_init__(self) -> None:
@@ -91,8 +97,16 @@ class KpiAccumulator:
             groups["resolved_by"] = c.csat_by or "bot"
             for group, key in groups.items():
                 self.csat[group].setdefault(key, Scores()).add(c.csat)
+        if c.csat_comment:
+            self._add_comments([(c.ended, c.id, _comment(c))], 1)
         self._add_tickets(c)
         self._add_sentiment(c)
+
+    def _add_comments(self, comments: list[tuple[float, str, dict[str, Any]]], n: int) -> None:
+        self.comment_count += n
+        self.comments.extend(comments)
+        if len(self.comments) > 2 * COMMENTS_SHOWN:
+            self.comments = sorted(self.comments, reverse=True)[:COMMENTS_SHOWN]
 
     def _add_tickets(self, c: Conversation) -> None:
         for t in c.tickets:
@@ -135,6 +149,7 @@ class KpiAccumulator:
         for group, table in other.csat.items():
             for key, scores in table.items():
                 self.csat[group].setdefault(key, Scores()).merge(scores)
+        self._add_comments(other.comments, other.comment_count)
         for name, values in other.waits.items():
             self.waits[name].extend(values)
         for state, n in other.never_claimed.items():
@@ -176,6 +191,15 @@ class KpiAccumulator:
             "csat": {
                 group: {key: scores.as_dict() for key, scores in sorted(table.items())}
                 for group, table in sorted(self.csat.items())
+            },
+            "csat_comments": {
+                "count": self.comment_count,
+                "latest": [
+                    [conversation_id, comment]
+                    for _, conversation_id, comment in sorted(self.comments, reverse=True)[
+                        :COMMENTS_SHOWN
+                    ]
+                ],
             },
             "handoff": {
                 "tickets": n["tickets"],
@@ -260,3 +284,15 @@ async def compute_async(
     async for conversation in conversations:
         accumulator.add(conversation)
     return accumulator
+
+
+def _comment(c: Conversation) -> dict[str, Any]:
+    """A CSAT comment for the report, personal data redacted."""
+    return {
+        "at": _iso(c.ended),
+        "channel": c.channel,
+        "topic": c.topic,
+        "score": c.csat,
+        "resolved_by": c.csat_by or "bot",
+        "text": redact(c.csat_comment or ""),
+    }

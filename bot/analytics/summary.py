@@ -29,7 +29,8 @@ def render_summary(result: dict[str, Any]) -> str:
         f"Resolution        confirmed {pct['resolution_confirmed']}   assumed "
         f"{pct['resolution_assumed']}   reopen {pct['reopen']}",
         f"CSAT              {number(csat.get('average'))} average from "
-        f"{csat.get('count', 0)} answers",
+        f"{csat.get('count', 0)} answers, "
+        f"{result.get('csat_comments', {}).get('count', 0)} with a comment",
         f"Handoff           {handoff['tickets']} tickets, "
         f"{handoff['never_claimed']} never claimed; "
         f"claim {minutes(handoff['time_to_claim']['median'])} median, handling "

@@ -14,8 +14,9 @@ from typing import Any
 import yaml
 
 from bot.chat.terminal import chat, stdin_reader
+from bot.privacy.launch import launch_command
 from bot.runtime.settings import external_channels, runtime_credentials, runtime_endpoints
-from bot.runtime.supervisor import Service, python_tool, running
+from bot.runtime.supervisor import Service, running
 
 
 def register(subparsers: Any) -> None:
@@ -59,18 +60,20 @@ async def handle(args: argparse.Namespace) -> int:
         print(f"error: no trained model at {args.model}; run `make run` (it trains first).")
         return 1
     endpoints_file, credentials_file, channels = prepare(args)
-    rasa = python_tool("rasa")
+    # every process masks personal data in its logs (bot/privacy/launch.py)
     services = [
         Service(
             "action server",
-            [rasa, "run", "actions", "--actions", "actions", "--port", str(args.actions_port)],
+            launch_command(
+                "rasa", "run", "actions", "--actions", "actions", "--port", str(args.actions_port)
+            ),
             f"http://127.0.0.1:{args.actions_port}/health",
             args.state / "logs" / "actions.log",
         ),
         Service(
             "Rasa server",
-            [
-                rasa,
+            launch_command(
+                "rasa",
                 "run",
                 "--model",
                 str(args.model),
@@ -81,18 +84,20 @@ async def handle(args: argparse.Namespace) -> int:
                 str(endpoints_file),
                 "--credentials",
                 str(credentials_file),
-            ],
+            ),
             f"http://127.0.0.1:{args.port}/status",
             args.state / "logs" / "rasa.log",
         ),
         Service(
             "worker",
-            [python_tool("bot"), "worker"],
+            launch_command("bot", "worker"),
             None,
             args.state / "logs" / "worker.log",
         ),
     ]
     env = {"BOT_RASA_URL": f"http://127.0.0.1:{args.port}"}
+    if "BOT_TRACKER_STORE_URL" not in os.environ:  # forget-me deletes transcripts there
+        env["BOT_TRACKER_STORE_URL"] = f"sqlite:///{(args.state / 'tracker.db').resolve()}"
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

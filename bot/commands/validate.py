@@ -6,7 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bot.faq.validate import validate_project
+from bot.faq.knowledge_base import load_knowledge_base
+from bot.faq.validate import Finding, validate_project
+from bot.faq.yaml_source import ContentError
+from bot.followup.checkins import validate_checkins
 
 
 def register(subparsers: Any) -> None:
@@ -23,6 +26,15 @@ def register(subparsers: Any) -> None:
 
 async def handle(args: argparse.Namespace) -> int:
     findings = validate_project(args.project)
+    try:
+        knowledge_base = load_knowledge_base([args.project / "data"])
+    except ContentError:
+        knowledge_base = None  # already reported by validate_project
+    if knowledge_base is not None:
+        findings += [
+            Finding(e.path, e.line, e.message)
+            for e in validate_checkins(args.project, knowledge_base)
+        ]
     for finding in findings:
         print(f"error: {finding}")
     if findings:

@@ -1,4 +1,5 @@
-"""`bot worker`: background jobs (wait updates and claim timeouts for waiting customers)."""
+"""`bot worker`: background jobs (wait updates and claim timeouts for waiting customers;
+check-ins re-armed after a restart and delivered when overdue)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import argparse
 import asyncio
 from typing import Any
 
+from bot.followup.store import checkin_store_from_env
+from bot.followup.worker import CheckinWorker, grace_from_env
+from bot.handoff.rasa_api import RasaConversations
 from bot.handoff.service import handoff_services
 from bot.handoff.watcher import WaitWatcher
 
@@ -14,7 +18,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "worker",
         help="run background jobs (started by `bot run`)",
-        description="Keeps waiting customers informed; nudges agents when nobody claims.",
+        description="Keeps waiting customers informed; nudges agents when nobody claims;"
+        " re-arms scheduled check-ins and delivers overdue ones.",
     )
     parser.add_argument("--interval", type=float, default=15.0, help="seconds between passes")
     parser.add_argument("--once", action="store_true", help="run one pass and exit")
@@ -23,8 +28,10 @@ def register(subparsers: Any) -> None:
 
 async def handle(args: argparse.Namespace) -> int:
     watcher = WaitWatcher(handoff_services())
+    checkins = CheckinWorker(checkin_store_from_env(), RasaConversations(), grace_from_env())
     while True:
         await watcher.tick()
+        await checkins.tick()
         if args.once:
             return 0
         await asyncio.sleep(args.interval)

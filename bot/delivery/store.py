@@ -6,6 +6,7 @@ import asyncio
 import json
 import sqlite3
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +26,10 @@ class DeliveryStore(Protocol):
 
     async def failures(self, limit: int = 100) -> list[dict[str, Any]]:
         """The most recent undeliverable messages, newest first."""
+
+    async def delete_conversations(self, conversation_ids: Collection[str]) -> int:
+        """Deletes the undeliverable messages of these conversations (privacy); returns how
+        many. Seen event keys hold platform event ids only and stay."""
 
     async def close(self) -> None:
         """Releases connections."""
@@ -91,6 +96,19 @@ class SqliteDeliveryStore:
     async def failures(self, limit: int = 100) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self._failures, limit)
 
+    def _delete(self, conversation_ids: list[str]) -> int:
+        with self._connect() as connection:
+            marks = ",".join("?" * len(conversation_ids))
+            cursor = connection.execute(
+                f"DELETE FROM delivery_failures WHERE conversation_id IN ({marks})",
+                conversation_ids,
+            )
+            return cursor.rowcount
+
+    async def delete_conversations(self, conversation_ids: Collection[str]) -> int:
+        ids = list(conversation_ids)
+        return await asyncio.to_thread(self._delete, ids) if ids else 0
+
     async def close(self) -> None:
         return None
 
@@ -151,6 +169,14 @@ class PostgresDeliveryStore:
             limit,
         )
         return [_failure(*row) for row in rows]
+
+    async def delete_conversations(self, conversation_ids: Collection[str]) -> int:
+        pool = await self._get_pool()
+        status = await pool.execute(
+            "DELETE FROM delivery_failures WHERE conversation_id = ANY($1::text[])",
+            list(conversation_ids),
+        )
+        return int(status.split()[-1])
 
     async def close(self) -> None:
         if self._pool is not None:

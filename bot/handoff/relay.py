@@ -41,6 +41,8 @@ class RelayEventBroker:
         """Called by Rasa's tracker store for every new event; never blocks the turn."""
         if event.get("event") != "user" or not event.get("sender_id"):
             return
+        if (event.get("metadata") or {}).get("is_external"):
+            return  # an intent the bot triggered (a hand-back, a check-in), not the customer
         task = asyncio.get_running_loop().create_task(self._forward(event))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -21,6 +21,10 @@ from bot.faq.knowledge_base import load_knowledge_base
 from bot.signals.urgency import UrgencyRules, urgency
 
 OTHER = "other"
+#: Polite intents said sarcastically ("Great, my internet died again. Thanks a lot.") are a
+#: complaint: the customer gets the unhappy-customer answer, never "You're welcome!".
+SARCASM_FLIPS = frozenset({"thanks", "affirm"})
+COMPLAINT_INTENT = "mood_unhappy"
 _FILE = "signals.json"
 
 
@@ -93,10 +97,15 @@ class MessageSignals(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
+            sentiment = message.get("sentiment") or {}
+            score, irony = sentiment.get("score"), bool(sentiment.get("irony"))
+            intent = message.get("intent") or {}
+            if intent.get("name") in SARCASM_FLIPS and irony and (score or 0.0) < 0:
+                message.set("intent", {**intent, "name": COMPLAINT_INTENT}, add_to_output=True)
             topic = self.topic_of(message.data)
             message.set("topic", topic, add_to_output=True)
-            score = (message.get("sentiment") or {}).get("score")
-            value = urgency(str(message.get("text") or ""), topic, score, self.rules)
+            text = str(message.get("text") or "")
+            value = urgency(text, topic, score, self.rules, irony=irony)
             message.set("urgency", value, add_to_output=True)
         return messages
 

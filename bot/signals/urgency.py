@@ -48,8 +48,14 @@ def shouting(text: str) -> bool:
     return len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) >= 0.7
 
 
-def urgency(text: str, topic: str, sentiment_score: float | None, rules: UrgencyRules) -> float:
-    """The strongest urgent cue, raised by negative sentiment and shouting; 0..1."""
+def urgency(
+    text: str,
+    topic: str,
+    sentiment_score: float | None,
+    rules: UrgencyRules,
+    irony: bool = False,
+) -> float:
+    """The strongest urgent cue, raised by negative sentiment, shouting and sarcasm; 0..1."""
     lowered = text.lower()
     cues: Iterable[float] = [
         rules.urgent_topics.get(topic, 0.0),
@@ -60,4 +66,6 @@ def urgency(text: str, topic: str, sentiment_score: float | None, rules: Urgency
         score += rules.negative_weight * -sentiment_score
     if shouting(text) or text.count("!") >= 3:
         score += 0.1
+    if irony and sentiment_score is not None and sentiment_score < 0:
+        score += 0.1  # "Great, it died again. Thanks a lot." is as pressing as shouting
     return round(min(1.0, score), 3)

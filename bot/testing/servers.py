@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from bot.runtime.supervisor import Service, python_tool, running
+from bot.privacy.launch import launch_command
+from bot.runtime.supervisor import Service, running
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "support-bot.tar.gz"
@@ -69,18 +70,19 @@ async def running_bot(
         }
         (folder / "endpoints.yml").write_text(yaml.safe_dump(config))
         (folder / "credentials.yml").write_text(yaml.safe_dump(dict(credentials or {"rest": None})))
-        rasa = python_tool("rasa")
-        services = [
+        services = [  # started as `bot run` starts them: logs masked (bot/privacy/launch.py)
             Service(
                 "action server",
-                [rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+                launch_command(
+                    "rasa", "run", "actions", "--actions", "actions", "--port", str(actions_port)
+                ),
                 f"http://127.0.0.1:{actions_port}/health",
                 folder / "actions.log",
             ),
             Service(
                 "Rasa server",
-                [
-                    rasa,
+                launch_command(
+                    "rasa",
                     "run",
                     "--model",
                     str(model),
@@ -91,7 +93,7 @@ async def running_bot(
                     str(folder / "endpoints.yml"),
                     "--credentials",
                     str(folder / "credentials.yml"),
-                ],
+                ),
                 f"http://127.0.0.1:{port}/status",
                 folder / "rasa.log",
             ),
@@ -100,6 +102,7 @@ async def running_bot(
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "BOT_SQLITE_PATH": str(folder / "bot.db"),
+            **_tracker_store_env(config["tracker_store"]),
             "BOT_RASA_URL": f"http://127.0.0.1:{port}",
             **(env or {}),
         }
@@ -117,3 +120,11 @@ async def running_bot(
                 )
         finally:
             os.chdir(previous)
+
+
+def _tracker_store_env(tracker_store: Mapping[str, Any]) -> dict[str, str]:
+    """``BOT_TRACKER_STORE_URL`` for a SQLite tracker store (forget-me deletes transcripts
+    there); tests on PostgreSQL pass it in ``env``."""
+    if tracker_store.get("dialect") != "sqlite":
+        return {}
+    return {"BOT_TRACKER_STORE_URL": f"sqlite:///{Path(tracker_store['db']).resolve()}"}

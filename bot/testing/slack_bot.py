@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,6 +74,16 @@ def rendered_variants(response: str) -> set[str]:
     """The mrkdwn each text variant of a domain.yml response renders to."""
     variants = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"][response]
     return {to_mrkdwn(v["text"]) for v in variants if v.get("text")}
+
+
+def is_rendered_variant(text: str, response: str) -> bool:
+    """Whether ``text`` is one of the response's variants as rendered, its ``{slots}`` filled
+    with anything (a returning customer's greeting carries their name)."""
+    for variant in rendered_variants(response):
+        parts = re.split(r"\{\w+\}", visible(variant))
+        if re.fullmatch(".+?".join(re.escape(part) for part in parts), visible(text), re.S):
+            return True
+    return False
 
 
 def text_of(call: ApiCall) -> str:

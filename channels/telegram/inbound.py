@@ -20,6 +20,12 @@ COMMANDS = {
     "help": "/chitchat_capabilities",
     "human": "/human_handoff",
     "restart": "/restart",
+    "privacy": "/privacy",
+    "forgetme": "/forget_me",
+}
+# Commands that work but stay out of the menu (docs/personalisation.md)
+UNLISTED_COMMANDS = {
+    "link": "/link_account",
 }
 UNSUPPORTED_INTENT = "/unsupported_content"
 UNSUPPORTED_RESPONSE = "utter_unsupported_content"
@@ -91,7 +97,8 @@ def from_message(message: Message, bot_id: int, username: str) -> Inbound | None
         if command.group("bot") and command.group("bot").lower() != username.lower():
             return None  # a command for another bot in the group
         metadata["telegram"]["command"] = command.group("name").lower()
-        text = COMMANDS.get(command.group("name").lower()) or text.lstrip("/")
+        name = command.group("name").lower()
+        text = COMMANDS.get(name) or UNLISTED_COMMANDS.get(name) or text.lstrip("/")
         if command.group("args"):
             metadata["telegram"]["command_args"] = command.group("args")
     return Inbound(sender_id, text, chat.id, message.message_id, False, group, metadata)
