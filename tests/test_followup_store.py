@@ -3,50 +3,34 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import asyncpg
 import pytest
 import pytest_asyncio
 
 from bot.followup.postgres_store import PostgresCheckinStore
 from bot.followup.sqlite_store import SqliteCheckinStore
 from bot.followup.store import CheckinState, CheckinStore, checkin_store_from_env
-from bot.handoff.postgres_db import quoted
-from bot.testing.services import require_postgres
+from bot.testing.stores import BACKENDS, store_factory
 
 NOW = 1_750_000_000.0
 DAY = 86_400.0
 
 
-@pytest_asyncio.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest_asyncio.fixture(params=BACKENDS)
 async def make_store(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[Callable[[], CheckinStore]]:
     """Makes stores on one fresh database: a SQLite file, or a PostgreSQL schema of its own."""
-    backend, url, schema = request.param, "", f"followup_test_{uuid.uuid4().hex[:12]}"
-    if backend == "postgresql":
-        url = require_postgres()  # skips on a laptop without the server, fails on CI
-    made: list[CheckinStore] = []
-
-    def new() -> CheckinStore:
-        store: CheckinStore = (
-            SqliteCheckinStore(tmp_path / "bot.db")
-            if backend == "sqlite"
-            else PostgresCheckinStore(url, schema=schema)
-        )
-        made.append(store)
-        return store
-
-    yield new
-    for store in made:
-        await store.close()
-    if backend == "postgresql":
-        connection = await asyncpg.connect(url)
-        await connection.execute(f"DROP SCHEMA IF EXISTS {quoted(schema)} CASCADE")
-        await connection.close()
+    async with store_factory(
+        request.param,
+        tmp_path,
+        "followup_test",
+        sqlite=SqliteCheckinStore,
+        postgres=lambda url, schema: PostgresCheckinStore(url, schema=schema),
+    ) as new:
+        yield new
 
 
 @pytest.fixture

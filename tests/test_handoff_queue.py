@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from handoff_contract import Clock, TicketStoreContract, escalation
@@ -18,7 +16,6 @@ from handoff_contract import Clock, TicketStoreContract, escalation
 from bot.cli import COMMAND_MODULES
 from bot.commands import queue as queue_command
 from bot.handoff.config import load_handoff_config
-from bot.handoff.postgres_db import quoted
 from bot.handoff.postgres_store import PostgresTicketStore
 from bot.handoff.priority import PriorityWeights
 from bot.handoff.schedule import BusinessHours
@@ -26,7 +23,7 @@ from bot.handoff.sqlite_store import SqliteTicketStore
 from bot.handoff.store import TicketStore, ticket_store_from_env
 from bot.handoff.tickets import EscalationReason, Turn
 from bot.handoff.waits import estimate_wait
-from bot.testing.services import require_postgres
+from bot.testing.stores import BACKENDS, store_factory
 
 PROJECT = Path(__file__).resolve().parents[1]
 UTC = timezone.utc
@@ -48,32 +45,21 @@ def clock() -> Clock:
     return Clock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))  # a Monday
 
 
-@pytest_asyncio.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest_asyncio.fixture(params=BACKENDS)
 async def make_store(
     request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
 ) -> AsyncIterator[Callable[[], TicketStore]]:
     """Makes stores on one fresh database: a SQLite file, or a PostgreSQL schema of its own."""
-    backend, url, schema = request.param, "", f"handoff_test_{uuid.uuid4().hex[:12]}"
-    if backend == "postgresql":
-        url = require_postgres()  # skips on a laptop without the server, fails on CI
-    made: list[TicketStore] = []
-
-    def new() -> TicketStore:
-        store: TicketStore = (
-            SqliteTicketStore(tmp_path / "bot.db", weights=WEIGHTS, clock=clock)
-            if backend == "sqlite"
-            else PostgresTicketStore(url, schema=schema, weights=WEIGHTS, clock=clock)
-        )
-        made.append(store)
-        return store
-
-    yield new
-    for store in made:
-        await store.close()
-    if backend == "postgresql":
-        connection = await asyncpg.connect(url)
-        await connection.execute(f"DROP SCHEMA IF EXISTS {quoted(schema)} CASCADE")
-        await connection.close()
+    async with store_factory(
+        request.param,
+        tmp_path,
+        "handoff_test",
+        sqlite=lambda path: SqliteTicketStore(path, weights=WEIGHTS, clock=clock),
+        postgres=lambda url, schema: PostgresTicketStore(
+            url, schema=schema, weights=WEIGHTS, clock=clock
+        ),
+    ) as new:
+        yield new
 
 
 @pytest.fixture

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Protocol
 
 from bot.database import database_url, sqlite_path
+from bot.storage.postgres import PostgresPool
+from bot.storage.sqlite import SqliteDatabase
 
 
 class DeliveryStore(Protocol):
@@ -41,26 +42,22 @@ CREATE TABLE IF NOT EXISTS delivery_failures (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, channel TEXT NOT NULL,
     conversation_id TEXT NOT NULL, payload TEXT NOT NULL, error TEXT NOT NULL);
 """
+_POSTGRES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS delivery_seen (key TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL);
+CREATE TABLE IF NOT EXISTS delivery_failures (
+    id BIGSERIAL PRIMARY KEY, at DOUBLE PRECISION NOT NULL, channel TEXT NOT NULL,
+    conversation_id TEXT NOT NULL, payload TEXT NOT NULL, error TEXT NOT NULL);
+"""
 
 
 class SqliteDeliveryStore:
     """The embedded backend: one SQLite file, safe across processes."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._ready = False
-
-    def _connect(self) -> sqlite3.Connection:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-        if not self._ready:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SQLITE_SCHEMA)
-            self._ready = True
-        return connection
+        self._db = SqliteDatabase(path, _SQLITE_SCHEMA)
 
     def _first_time(self, key: str) -> bool:
-        with self._connect() as connection:
+        with self._db.connect() as connection:
             cursor = connection.execute(
                 "INSERT OR IGNORE INTO delivery_seen (key, seen_at) VALUES (?, ?)",
                 (key, time.time()),
@@ -71,7 +68,7 @@ class SqliteDeliveryStore:
         return await asyncio.to_thread(self._first_time, key)
 
     def _record(self, row: tuple[float, str, str, str, str]) -> None:
-        with self._connect() as connection:
+        with self._db.connect() as connection:
             connection.execute(
                 "INSERT INTO delivery_failures (at, channel, conversation_id, payload, error)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -85,19 +82,19 @@ class SqliteDeliveryStore:
         await asyncio.to_thread(self._record, row)
 
     def _failures(self, limit: int) -> list[dict[str, Any]]:
-        with self._connect() as connection:
+        with self._db.connect() as connection:
             rows = connection.execute(
                 "SELECT at, channel, conversation_id, payload, error FROM delivery_failures"
                 " ORDER BY id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [_failure(*row) for row in rows]
+        return [_failure(**row) for row in rows]
 
     async def failures(self, limit: int = 100) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self._failures, limit)
 
     def _delete(self, conversation_ids: list[str]) -> int:
-        with self._connect() as connection:
+        with self._db.connect() as connection:
             marks = ",".join("?" * len(conversation_ids))
             cursor = connection.execute(
                 f"DELETE FROM delivery_failures WHERE conversation_id IN ({marks})",
@@ -117,29 +114,10 @@ class PostgresDeliveryStore:
     """The production backend on PostgreSQL (asyncpg)."""
 
     def __init__(self, dsn: str) -> None:
-        self._dsn = dsn
-        self._pool: Any = None
-        self._lock = asyncio.Lock()
-
-    async def _get_pool(self) -> Any:
-        async with self._lock:
-            if self._pool is None:
-                import asyncpg
-
-                self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=5)
-                async with self._pool.acquire() as connection:
-                    await connection.execute(
-                        "CREATE TABLE IF NOT EXISTS delivery_seen"
-                        " (key TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL);"
-                        "CREATE TABLE IF NOT EXISTS delivery_failures (id BIGSERIAL PRIMARY KEY,"
-                        " at DOUBLE PRECISION NOT NULL, channel TEXT NOT NULL,"
-                        " conversation_id TEXT NOT NULL, payload TEXT NOT NULL,"
-                        " error TEXT NOT NULL)"
-                    )
-            return self._pool
+        self._pool = PostgresPool(dsn, _POSTGRES_SCHEMA, "delivery_schema", max_connections=5)
 
     async def first_time(self, key: str) -> bool:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         status = await pool.execute(
             "INSERT INTO delivery_seen (key, seen_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             key,
@@ -150,7 +128,7 @@ class PostgresDeliveryStore:
     async def record_failure(
         self, channel: str, conversation_id: str, payload: dict[str, Any], error: str
     ) -> None:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         await pool.execute(
             "INSERT INTO delivery_failures (at, channel, conversation_id, payload, error)"
             " VALUES ($1, $2, $3, $4, $5)",
@@ -162,7 +140,7 @@ class PostgresDeliveryStore:
         )
 
     async def failures(self, limit: int = 100) -> list[dict[str, Any]]:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         rows = await pool.fetch(
             "SELECT at, channel, conversation_id, payload, error FROM delivery_failures"
             " ORDER BY id DESC LIMIT $1",
@@ -171,7 +149,7 @@ class PostgresDeliveryStore:
         return [_failure(*row) for row in rows]
 
     async def delete_conversations(self, conversation_ids: Collection[str]) -> int:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         status = await pool.execute(
             "DELETE FROM delivery_failures WHERE conversation_id = ANY($1::text[])",
             list(conversation_ids),
@@ -179,9 +157,7 @@ class PostgresDeliveryStore:
         return int(status.split()[-1])
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        await self._pool.close()
 
 
 def _failure(

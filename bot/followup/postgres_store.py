@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection, Sequence
 from typing import Any
 
 from bot.followup.store import Checkin, CheckinState
+from bot.storage.postgres import PostgresPool
 
-#: Serialises schema creation between processes (IF NOT EXISTS alone races in PostgreSQL).
-SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('followup_schema'))"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS followup_checkins (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -25,39 +23,15 @@ CREATE INDEX IF NOT EXISTS followup_checkins_due
 """
 
 
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 class PostgresCheckinStore:
     """An asyncpg pool opened on first use; ``schema`` (created if missing) keeps the table
     apart, e.g. one schema per test."""
 
     def __init__(self, dsn: str, schema: str | None = None) -> None:
-        self._dsn, self._schema = dsn, schema
-        self._pool: Any = None
-        self._lock = asyncio.Lock()
+        self._pool = PostgresPool(dsn, SCHEMA, "followup_schema", schema, max_connections=5)
 
     async def _get(self) -> Any:
-        async with self._lock:
-            if self._pool is None:
-                import asyncpg
-
-                settings = {"search_path": _quoted(self._schema)} if self._schema else None
-                pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=5, server_settings=settings
-                )
-                try:
-                    async with pool.acquire() as db, db.transaction():
-                        await db.execute(SCHEMA_LOCK)
-                        if self._schema:
-                            await db.execute(f"CREATE SCHEMA IF NOT EXISTS {_quoted(self._schema)}")
-                        await db.execute(SCHEMA)
-                except BaseException:
-                    await pool.close()
-                    raise
-                self._pool = pool
-            return self._pool
+        return await self._pool.get()
 
     async def _select(self, sql: str, *params: Any) -> list[Checkin]:
         pool = await self._get()
@@ -147,7 +121,4 @@ class PostgresCheckinStore:
         return int(str(status).split()[-1])
 
     async def close(self) -> None:
-        async with self._lock:
-            if self._pool is not None:
-                await self._pool.close()
-                self._pool = None
+        await self._pool.close()

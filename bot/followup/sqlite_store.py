@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.followup.store import Checkin, CheckinState
+from bot.storage.sqlite import SqliteDatabase
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS followup_checkins (
@@ -26,50 +25,19 @@ CREATE INDEX IF NOT EXISTS followup_checkins_due
 """
 
 
-def _row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
-    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
-
-
 class SqliteCheckinStore:
     """One SQLite file (WAL); each change is one ``BEGIN IMMEDIATE`` transaction in a thread."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._ready = False
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-        db.row_factory = _row
-        try:
-            if not self._ready:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(SCHEMA)
-                self._ready = True
-            yield db
-        finally:
-            db.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        self._db = SqliteDatabase(path, SCHEMA)
 
     def _select(self, sql: str, params: Sequence[Any]) -> list[Checkin]:
-        with self._connect() as db:
-            return [Checkin.from_row(r) for r in db.execute(sql, params).fetchall()]
+        return [Checkin.from_row(r) for r in self._db.fetch(sql, params)]
 
     def _schedule(
         self, conversation_id: str, topic: str, response: str, due_at: float, now: float
     ) -> tuple[Checkin, bool]:
-        with self._write() as db:
+        with self._db.write() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO followup_checkins (conversation_id, topic, response,"
                 " due_at, state, created_at, next_attempt_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
@@ -111,7 +79,7 @@ class SqliteCheckinStore:
         )
 
     def _change(self, sql: str, params: Sequence[Any]) -> int:
-        with self._write() as db:
+        with self._db.write() as db:
             return db.execute(sql, params).rowcount
 
     async def mark_delivered(self, checkin_id: int, now: float) -> bool:
@@ -124,7 +92,7 @@ class SqliteCheckinStore:
         return changed == 1
 
     def _cancel(self, conversation_id: str, topic: str | None) -> list[Checkin]:
-        with self._write() as db:
+        with self._db.write() as db:
             rows = db.execute(
                 "UPDATE followup_checkins SET state = 'cancelled' WHERE conversation_id = ?"
                 " AND state = 'pending' AND (? IS NULL OR topic = ?) RETURNING *",

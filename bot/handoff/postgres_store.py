@@ -15,7 +15,6 @@ from typing import Any
 
 import asyncpg
 
-from bot.handoff.postgres_db import OPEN, PostgresPool, queue_order
 from bot.handoff.priority import PriorityWeights
 from bot.handoff.rows import INSERT_COLUMNS, event_from_row, insert_values, ticket_from_row, utc_now
 from bot.handoff.tickets import (
@@ -32,6 +31,42 @@ from bot.handoff.tickets import (
     sources_of,
 )
 from bot.handoff.waits import RECENT_SAMPLE, estimate_wait
+from bot.storage.postgres import PostgresPool
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS handoff_tickets (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    conversation_id TEXT NOT NULL, channel TEXT NOT NULL, reason TEXT NOT NULL,
+    customer_name TEXT NOT NULL, topic TEXT NOT NULL, summary TEXT NOT NULL,
+    last_turns JSONB NOT NULL, sentiment DOUBLE PRECISION NOT NULL,
+    urgency DOUBLE PRECISION NOT NULL, tier TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'claimed', 'resolved', 'abandoned', 'expired')),
+    priority DOUBLE PRECISION NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL, claimed_by TEXT, claimed_at TIMESTAMPTZ,
+    first_agent_reply_at TIMESTAMPTZ, resolved_at TIMESTAMPTZ, ping_ref TEXT UNIQUE);
+CREATE UNIQUE INDEX IF NOT EXISTS handoff_tickets_one_open
+    ON handoff_tickets (conversation_id) WHERE state IN ('queued', 'claimed');
+CREATE INDEX IF NOT EXISTS handoff_tickets_by_state ON handoff_tickets (state);
+CREATE TABLE IF NOT EXISTS handoff_events (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ticket_id BIGINT NOT NULL REFERENCES handoff_tickets (id) ON DELETE CASCADE,
+    at TIMESTAMPTZ NOT NULL, event TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS handoff_events_by_ticket ON handoff_events (ticket_id);
+"""
+
+#: A conversation's open ticket is in one of these states (at most one, by a unique index).
+OPEN = "state IN ('queued', 'claimed')"
+
+
+def queue_order(weight: str, now: str) -> str:
+    """ORDER BY terms: effective priority (base + weight x minutes waited), then oldest first.
+
+    ``weight`` and ``now`` are the query's parameter placeholders, e.g. ``"$3"``.
+    """
+    return (
+        f"priority + {weight} * (extract(epoch FROM {now}::timestamptz - created_at) / 60)::float8"
+        " DESC, created_at, id"
+    )
 
 
 def _ticket(row: Any) -> Ticket:
@@ -50,7 +85,7 @@ class PostgresTicketStore:
         clock: Callable[[], datetime] = utc_now,
         max_connections: int = 10,
     ) -> None:
-        self._pool = PostgresPool(dsn, schema, max_connections)
+        self._pool = PostgresPool(dsn, SCHEMA, "handoff_schema", schema, max_connections)
         self._weights = weights or PriorityWeights()
         self._clock = clock
 

@@ -26,7 +26,6 @@ from bot.handoff.rows import (
     ticket_from_row,
     utc_now,
 )
-from bot.handoff.sqlite_db import SqliteFile
 from bot.handoff.tickets import (
     AuditEvent,
     ClaimResult,
@@ -41,6 +40,28 @@ from bot.handoff.tickets import (
     sources_of,
 )
 from bot.handoff.waits import RECENT_SAMPLE, estimate_wait
+from bot.storage.sqlite import SqliteDatabase
+
+# Times are integer microseconds since the epoch, UTC (see rows.micros): exact and sortable.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS handoff_tickets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL, channel TEXT NOT NULL, reason TEXT NOT NULL,
+    customer_name TEXT NOT NULL, topic TEXT NOT NULL, summary TEXT NOT NULL,
+    last_turns TEXT NOT NULL, sentiment REAL NOT NULL, urgency REAL NOT NULL, tier TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'claimed', 'resolved', 'abandoned', 'expired')),
+    priority REAL NOT NULL,
+    created_at INTEGER NOT NULL, claimed_by TEXT, claimed_at INTEGER,
+    first_agent_reply_at INTEGER, resolved_at INTEGER, ping_ref TEXT UNIQUE);
+CREATE UNIQUE INDEX IF NOT EXISTS handoff_tickets_one_open
+    ON handoff_tickets (conversation_id) WHERE state IN ('queued', 'claimed');
+CREATE INDEX IF NOT EXISTS handoff_tickets_by_state ON handoff_tickets (state);
+CREATE TABLE IF NOT EXISTS handoff_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id INTEGER NOT NULL REFERENCES handoff_tickets (id) ON DELETE CASCADE,
+    at INTEGER NOT NULL, event TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS handoff_events_by_ticket ON handoff_events (ticket_id);
+"""
 
 #: Queue order: effective priority (base + weight x minutes waited), then oldest first.
 _QUEUE_ORDER = "priority + :weight * ((:now - created_at) / 60000000.0) DESC, created_at, id"
@@ -75,7 +96,7 @@ class SqliteTicketStore:
         weights: PriorityWeights | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self._file = SqliteFile(Path(path))
+        self._file = SqliteDatabase(Path(path), SCHEMA)
         self._weights = weights or PriorityWeights()
         self._clock = clock
 

@@ -7,7 +7,6 @@ never interleaves with a visit of the same person.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -16,6 +15,7 @@ from typing import Any
 
 from bot.profiles.model import Level, Profile, Visit
 from bot.profiles.rows import merged, profile_from
+from bot.storage.postgres import PostgresPool
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS profile_people (
@@ -32,12 +32,7 @@ CREATE TABLE IF NOT EXISTS profile_conversations (
 CREATE TABLE IF NOT EXISTS profile_link_codes (
     code TEXT PRIMARY KEY, identity TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
 """
-_SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('profiles_schema'))"
 _PERSON = "(SELECT person_id FROM profile_identities WHERE identity = $1)"
-
-
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _when(value: Any) -> datetime:
@@ -50,9 +45,7 @@ class PostgresProfileStore:
     apart, e.g. one schema per test."""
 
     def __init__(self, dsn: str, schema: str | None = None) -> None:
-        self._dsn, self._schema = dsn, schema
-        self._pool: Any = None
-        self._lock = asyncio.Lock()
+        self._pool = PostgresPool(dsn, SCHEMA, "profiles_schema", schema, max_connections=5)
 
     async def record_visit(self, visit: Visit) -> Profile:
         async with self._locked([visit.identity]) as db:
@@ -99,7 +92,7 @@ class PostgresProfileStore:
         return profile
 
     async def get(self, identity: str) -> Profile | None:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         async with pool.acquire() as db:
             person = await db.fetchval(
                 "SELECT person_id FROM profile_identities WHERE identity = $1", identity
@@ -107,7 +100,7 @@ class PostgresProfileStore:
             return await self._profile(db, person) if person else None
 
     async def note_topic(self, identity: str, topic: str, at: datetime) -> None:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         await pool.execute(
             f"UPDATE profile_people SET last_topic = $2, last_topic_at = $3"
             f" WHERE person_id = {_PERSON} AND (last_topic_at IS NULL OR last_topic_at <= $3)",
@@ -131,7 +124,7 @@ class PostgresProfileStore:
             return await self._profile(db, person)
 
     async def conversations(self, identity: str) -> Sequence[str]:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         rows = await pool.fetch(
             "SELECT c.conversation_id, MIN(c.started_at) AS started"
             " FROM profile_conversations c JOIN profile_identities i USING (identity)"
@@ -152,7 +145,7 @@ class PostgresProfileStore:
             )
 
     async def link_code_owner(self, code: str, now: datetime) -> str | None:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         owner = await pool.fetchval(
             "SELECT identity FROM profile_link_codes WHERE code = $1 AND expires_at > $2",
             code,
@@ -161,7 +154,7 @@ class PostgresProfileStore:
         return str(owner) if owner is not None else None
 
     async def link(self, code: str, identity: str, now: datetime) -> Profile | None:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         owner = await pool.fetchval("SELECT identity FROM profile_link_codes WHERE code = $1", code)
         async with self._locked([identity, str(owner or "")]) as db:
             found = await db.fetchval(
@@ -216,7 +209,7 @@ class PostgresProfileStore:
             return await self._profile(db, kept)
 
     async def delete_person(self, identity: str) -> Sequence[str]:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         linked = [
             str(r["identity"])
             for r in await pool.fetch(
@@ -241,17 +234,14 @@ class PostgresProfileStore:
             return ids
 
     async def display_names(self) -> Sequence[str]:
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         rows = await pool.fetch(
             "SELECT DISTINCT display_name FROM profile_identities WHERE display_name != ''"
         )
         return [str(r["display_name"]) for r in rows]
 
     async def close(self) -> None:
-        async with self._lock:
-            if self._pool is not None:
-                await self._pool.close()
-                self._pool = None
+        await self._pool.close()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -270,31 +260,10 @@ class PostgresProfileStore:
     async def _locked(self, identities: Iterable[str]) -> AsyncIterator[Any]:
         """A transaction holding the advisory locks of ``identities`` (in a fixed order, so
         two transactions never wait on each other in a circle)."""
-        pool = await self._get_pool()
+        pool = await self._pool.get()
         async with pool.acquire() as db, db.transaction():
             for identity in sorted({i for i in identities if i}):
                 await db.execute(
                     "SELECT pg_advisory_xact_lock(hashtext('profile:' || $1))", identity
                 )
             yield db
-
-    async def _get_pool(self) -> Any:
-        async with self._lock:
-            if self._pool is None:
-                import asyncpg
-
-                settings = {"search_path": _quoted(self._schema)} if self._schema else None
-                pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=5, server_settings=settings
-                )
-                try:
-                    async with pool.acquire() as db, db.transaction():
-                        await db.execute(_SCHEMA_LOCK)
-                        if self._schema:
-                            await db.execute(f"CREATE SCHEMA IF NOT EXISTS {_quoted(self._schema)}")
-                        await db.execute(SCHEMA)
-                except BaseException:
-                    await pool.close()
-                    raise
-                self._pool = pool
-            return self._pool

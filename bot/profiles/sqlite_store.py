@@ -7,20 +7,16 @@ Times are integer microseconds since the epoch (UTC).
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from bot.profiles.model import Level, Profile, Visit
 from bot.profiles.rows import merged, profile_from
-
-T = TypeVar("T")
+from bot.storage.sqlite import SqliteDatabase
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS profile_people (
@@ -47,26 +43,20 @@ def from_micros(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1_000_000, tz=timezone.utc)
 
 
-def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
-    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
-
-
 class SqliteProfileStore:
     """The embedded backend (``BOT_SQLITE_PATH``, default ``.state/bot.db``)."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._schema_lock = threading.Lock()
-        self._ready = False
+        self._db = SqliteDatabase(path, SCHEMA)
 
     async def record_visit(self, visit: Visit) -> Profile:
-        return await self._write(lambda db: self._record_visit(db, visit))
+        return await self._db.transact(lambda db: self._record_visit(db, visit))
 
     async def get(self, identity: str) -> Profile | None:
-        return await self._read(lambda db: self._profile_of(db, identity))
+        return await self._db.read(lambda db: self._profile_of(db, identity))
 
     async def note_topic(self, identity: str, topic: str, at: datetime) -> None:
-        await self._write(
+        await self._db.transact(
             lambda db: db.execute(
                 "UPDATE profile_people SET last_topic = ?, last_topic_at = ?"
                 " WHERE person_id = (SELECT person_id FROM profile_identities WHERE identity = ?)"
@@ -84,10 +74,10 @@ class SqliteProfileStore:
             )
             return self._profile_of(db, identity)
 
-        return await self._write(change)
+        return await self._db.transact(change)
 
     async def conversations(self, identity: str) -> Sequence[str]:
-        rows = await self._read(
+        rows = await self._db.read(
             lambda db: db.execute(
                 "SELECT c.conversation_id, MIN(c.started_at) AS started"
                 " FROM profile_conversations c JOIN profile_identities i USING (identity)"
@@ -106,10 +96,10 @@ class SqliteProfileStore:
                 (code, identity, micros(expires_at)),
             )
 
-        await self._write(add)
+        await self._db.transact(add)
 
     async def link_code_owner(self, code: str, now: datetime) -> str | None:
-        rows = await self._read(
+        rows = await self._db.read(
             lambda db: db.execute(
                 "SELECT identity FROM profile_link_codes WHERE code = ? AND expires_at > ?",
                 (code, micros(now)),
@@ -118,7 +108,7 @@ class SqliteProfileStore:
         return str(rows[0]["identity"]) if rows else None
 
     async def link(self, code: str, identity: str, now: datetime) -> Profile | None:
-        return await self._write(lambda db: self._link(db, code, identity, now))
+        return await self._db.transact(lambda db: self._link(db, code, identity, now))
 
     async def delete_person(self, identity: str) -> Sequence[str]:
         def delete(db: sqlite3.Connection) -> list[str]:
@@ -138,10 +128,10 @@ class SqliteProfileStore:
             db.execute("DELETE FROM profile_people WHERE person_id = ?", (person,))
             return ids
 
-        return await self._write(delete)
+        return await self._db.transact(delete)
 
     async def display_names(self) -> Sequence[str]:
-        rows = await self._read(
+        rows = await self._db.read(
             lambda db: db.execute(
                 "SELECT DISTINCT display_name FROM profile_identities WHERE display_name != ''"
             ).fetchall()
@@ -258,48 +248,3 @@ class SqliteProfileStore:
             (person,),
         ).fetchall()
         return profile_from(row, identities, from_micros)
-
-    # -- connections ----------------------------------------------------------------------------
-
-    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        def run() -> T:
-            with self._connect() as db:
-                return work(db)
-
-        return await asyncio.to_thread(run)
-
-    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        def run() -> T:
-            with self._connect() as db:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(db)
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-                return result
-
-        return await asyncio.to_thread(run)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        if not self._ready:
-            with self._schema_lock:
-                if not self._ready:
-                    self._path.parent.mkdir(parents=True, exist_ok=True)
-                    with self._connection() as db:
-                        db.execute("PRAGMA journal_mode=WAL")
-                        db.executescript(SCHEMA)
-                    self._ready = True
-        with self._connection() as db:
-            yield db
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-        db.row_factory = _dict_row
-        try:
-            yield db
-        finally:
-            db.close()

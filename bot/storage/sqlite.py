@@ -1,49 +1,33 @@
-"""The SQLite file behind ``SqliteTicketStore``: schema, connections and transactions."""
+"""``SqliteDatabase``: one SQLite file with its schema, connections and transactions."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-# Times are integer microseconds since the epoch, UTC (see rows.micros): exact and sortable.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS handoff_tickets (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    conversation_id TEXT NOT NULL, channel TEXT NOT NULL, reason TEXT NOT NULL,
-    customer_name TEXT NOT NULL, topic TEXT NOT NULL, summary TEXT NOT NULL,
-    last_turns TEXT NOT NULL, sentiment REAL NOT NULL, urgency REAL NOT NULL, tier TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('queued', 'claimed', 'resolved', 'abandoned', 'expired')),
-    priority REAL NOT NULL,
-    created_at INTEGER NOT NULL, claimed_by TEXT, claimed_at INTEGER,
-    first_agent_reply_at INTEGER, resolved_at INTEGER, ping_ref TEXT UNIQUE);
-CREATE UNIQUE INDEX IF NOT EXISTS handoff_tickets_one_open
-    ON handoff_tickets (conversation_id) WHERE state IN ('queued', 'claimed');
-CREATE INDEX IF NOT EXISTS handoff_tickets_by_state ON handoff_tickets (state);
-CREATE TABLE IF NOT EXISTS handoff_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ticket_id INTEGER NOT NULL REFERENCES handoff_tickets (id) ON DELETE CASCADE,
-    at INTEGER NOT NULL, event TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS handoff_events_by_ticket ON handoff_events (ticket_id);
-"""
+T = TypeVar("T")
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
     return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
 
 
-class SqliteFile:
-    """Blocking access to the file; call it from a worker thread.
+class SqliteDatabase:
+    """Blocking access to the file; call it from a worker thread (or use ``read``/``transact``).
 
-    Every connection is new (one per call, so threads never share one) and yields rows as
-    dicts. The schema is created by the first connection (idempotent, also across processes).
+    Every connection is new (one per call, so threads never share one), in autocommit mode,
+    and yields rows as dicts. The first connection switches the file to WAL and runs
+    ``schema_sql`` (which must be idempotent: it also runs once in every process).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, schema_sql: str) -> None:
         self.path = path
+        self._schema_sql = schema_sql
         self._schema_lock = threading.Lock()
         self._ready = False
 
@@ -56,7 +40,7 @@ class SqliteFile:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     with self._connection() as db:
                         db.execute("PRAGMA journal_mode=WAL")
-                        db.executescript(SCHEMA)
+                        db.executescript(self._schema_sql)
                     self._ready = True
         with self._connection() as db:
             yield db
@@ -78,6 +62,24 @@ class SqliteFile:
         with self.connect() as db:
             rows: list[dict[str, Any]] = db.execute(sql, params).fetchall()
             return rows
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` in a worker thread, outside any transaction."""
+
+        def run() -> T:
+            with self.connect() as db:
+                return work(db)
+
+        return await asyncio.to_thread(run)
+
+    async def transact(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` in a worker thread, inside one ``write()`` transaction."""
+
+        def run() -> T:
+            with self.write() as db:
+                return work(db)
+
+        return await asyncio.to_thread(run)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
