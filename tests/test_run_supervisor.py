@@ -63,6 +63,13 @@ async def test_bot_run_answers_and_ctrl_c_stops_every_process(tmp_path: Path) ->
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+    try:
+        await _answers_then_stops_on_ctrl_c(process, port)
+    finally:
+        _kill_leftovers(process)
+
+
+async def _answers_then_stops_on_ctrl_c(process: asyncio.subprocess.Process, port: int) -> None:
     assert process.stdout is not None
     output = b""
     while b"Ready" not in output:
@@ -85,3 +92,10 @@ async def test_bot_run_answers_and_ctrl_c_stops_every_process(tmp_path: Path) ->
     assert await asyncio.wait_for(process.wait(), 60) == 0
     await asyncio.sleep(0.5)
     assert [pid for pid in started if alive(pid)] == []
+
+
+def _kill_leftovers(process: asyncio.subprocess.Process) -> None:
+    """A failed assertion must not leave `bot run` and its servers behind."""
+    for pid in [*children_of(process.pid), process.pid]:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)

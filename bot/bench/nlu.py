@@ -18,6 +18,7 @@ import asyncio
 import csv
 import hashlib
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -107,7 +108,11 @@ def run_child(spec_path: Path, out_path: Path) -> None:
     from rasa.model_training import train_nlu
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
+    configure_logging_and_warnings(logging.WARNING)  # no per-parse debug lines in the timing
+    configure_structlog(logging.WARNING)
     spec = json.loads(spec_path.read_text())
     train, test = make_split(spec["split"])
     with tempfile.TemporaryDirectory(prefix="bench-nlu-") as tmp:
