@@ -453,3 +453,16 @@ def test_sarcastic_thanks_is_a_complaint_and_more_urgent(signals: MessageSignals
     assert sarcastic.get("topic") == "complaint"
     assert plain.get("intent")["name"] == grateful.get("intent")["name"] == "thanks"
     assert sarcastic.get("urgency") == pytest.approx(plain.get("urgency") + 0.1)
+
+
+def test_a_short_thanks_or_yes_is_never_taken_for_sarcasm(signals: MessageSignals) -> None:
+    """The tweet-trained model reads a bare "thanks" as negative and ironic; the bot must
+    still say "You're welcome", not apologise."""
+    thanks, yes, ok = signals.process(
+        [
+            parsed("thanks", "thanks", -0.98, True),
+            parsed("yes", "affirm", -0.97, True),
+            parsed("ok great, thanks", "thanks", -0.99, True),
+        ]
+    )
+    assert [m.get("intent")["name"] for m in (thanks, yes, ok)] == ["thanks", "affirm", "thanks"]

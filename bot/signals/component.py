@@ -25,6 +25,9 @@ OTHER = "other"
 #: complaint: the customer gets the unhappy-customer answer, never "You're welcome!".
 SARCASM_FLIPS = frozenset({"thanks", "affirm"})
 COMPLAINT_INTENT = "mood_unhappy"
+#: A bare "thanks" / "yes" / "ok great, thanks" is never read as sarcasm, whatever the
+#: tweet-trained sentiment model says of it: the complaint needs words of its own.
+MIN_SARCASM_WORDS = 5
 _FILE = "signals.json"
 
 
@@ -100,12 +103,14 @@ class MessageSignals(GraphComponent):
             sentiment = message.get("sentiment") or {}
             score, irony = sentiment.get("score"), bool(sentiment.get("irony"))
             intent = message.get("intent") or {}
-            if intent.get("name") in SARCASM_FLIPS and irony and (score or 0.0) < 0:
+            words = len(str(message.get("text") or "").split())
+            sarcastic = irony and (score or 0.0) < 0 and words >= MIN_SARCASM_WORDS
+            if intent.get("name") in SARCASM_FLIPS and sarcastic:
                 message.set("intent", {**intent, "name": COMPLAINT_INTENT}, add_to_output=True)
             topic = self.topic_of(message.data)
             message.set("topic", topic, add_to_output=True)
             text = str(message.get("text") or "")
-            value = urgency(text, topic, score, self.rules, irony=irony)
+            value = urgency(text, topic, score, self.rules, irony=sarcastic)
             message.set("urgency", value, add_to_output=True)
         return messages
 
