@@ -8,7 +8,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.profile import first_text, speaker
+from actions.profile import first_text, private_speaker, speaker
 from bot.privacy.report import report_lines
 from bot.privacy.service import privacy_service
 from bot.privacy.turns import asked_right_before
@@ -30,9 +30,8 @@ class ActionPrivacyReport(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        who = speaker(tracker)
-        if not who.private:
-            dispatcher.utter_message(response="utter_privacy_private_only")
+        who = private_speaker(dispatcher, tracker)
+        if who is None:
             return []
         service = profile_service()
         profile = await service.profile(who)
@@ -76,9 +75,8 @@ class ActionForgetMe(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        who = speaker(tracker)
-        if not who.private or who.identity is None:
-            dispatcher.utter_message(response="utter_privacy_private_only")
+        who = private_speaker(dispatcher, tracker)
+        if who is None or who.identity is None:
             return []
         if not asked_right_before(tracker.events, ASK_RESPONSE):
             dispatcher.utter_message(response=ASK_RESPONSE)

@@ -28,6 +28,16 @@ def speaker(tracker: Tracker) -> Speaker:
     return speaker_of(tracker.sender_id, tracker.latest_message.get("metadata"))
 
 
+def private_speaker(dispatcher: CollectingDispatcher, tracker: Tracker) -> Speaker | None:
+    """The customer, when this is a private chat with them; otherwise says why not (profile
+    data is never shown in a group or to someone else) and gives None."""
+    who = speaker(tracker)
+    if who.private and who.identity is not None:
+        return who
+    dispatcher.utter_message(response="utter_privacy_private_only")
+    return None
+
+
 def first_text(domain: dict[str, Any], response: str) -> str:
     """The text of a domain response's first variant."""
     return str(domain["responses"][response][0]["text"])
@@ -102,9 +112,8 @@ class ActionSetPersonalisation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        who = speaker(tracker)
-        if not who.private:
-            dispatcher.utter_message(response="utter_privacy_private_only")
+        who = private_speaker(dispatcher, tracker)
+        if who is None:
             return []
         intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
         service = profile_service()
@@ -134,9 +143,8 @@ class ActionLinkAccount(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        who = speaker(tracker)
-        if not who.private:
-            dispatcher.utter_message(response="utter_privacy_private_only")
+        who = private_speaker(dispatcher, tracker)
+        if who is None:
             return []
         service = profile_service()
         telegram = (tracker.latest_message.get("metadata") or {}).get("telegram") or {}
