@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.faq.knowledge_base import KnowledgeBase
+from bot.latest_turn import events_before_latest_message
 
 CLARIFY_ACTION = "action_clarify"
 
@@ -50,16 +51,9 @@ def suggestions(
 
 def clarification_already_tried(events: Iterable[Mapping[str, Any]]) -> bool:
     """Whether the bot's last action before the latest user message was a clarification."""
-    seen_latest_user = False
-    for event in reversed(list(events)):
-        kind = event.get("event")
-        if kind == "user":
-            if seen_latest_user:
-                return False
-            seen_latest_user = True
-        elif kind == "action" and seen_latest_user:
-            name = event.get("name")
-            if name in {"action_listen", "utter_clarify_none"}:
-                continue
-            return bool(name == CLARIFY_ACTION)
+    for event in events_before_latest_message(events):
+        name = event.get("name")
+        if event.get("event") != "action" or name in {"action_listen", "utter_clarify_none"}:
+            continue
+        return bool(name == CLARIFY_ACTION)
     return False
