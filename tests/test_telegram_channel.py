@@ -107,6 +107,44 @@ async def test_private_message_reaches_rasa_and_reply_is_html(harness: Harness) 
     assert fake.calls_of("sendChatAction")
 
 
+async def test_typing_runs_alongside_rasa_but_never_after_the_answer(harness: Harness) -> None:
+    fake = harness.fake
+    fake.slow_next("sendChatAction", 0.5)
+    await fake.inject(fake.make.text("is it down?", user_id=109))
+    await fake.wait_for_messages(109)
+    (typing,) = [c for c in fake.calls_of("sendChatAction") if int(c.params["chat_id"]) == 109]
+    (answer,) = [c for c in fake.calls_of("sendMessage") if int(c.params["chat_id"]) == 109]
+    assert harness.rasa.received[0].text == "is it down?"  # Rasa did not wait for the typing call
+    assert answer.at - typing.at >= 0.45  # the answer waited until "typing…" was shown
+
+
+async def test_unreachable_telegram_at_start_is_retried_in_the_background(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    fake_telegram.fail_next("getMe", status=502)
+    settings = TelegramSettings.load(
+        {"token": fake_telegram.token, "base_url": fake_telegram.base_url, "poll_timeout": 1}, {}
+    )
+    channel = TelegramInput(
+        settings,
+        store=SqliteDeliveryStore(tmp_path / "delivery.db"),
+        keys=PayloadKeys(sqlite=tmp_path / "keys.db"),
+    )
+    channel.start_retry_delay = 0.2
+    rasa = StubRasa()
+    channel.blueprint(rasa.on_new_message)
+    try:
+        await channel._start(rasa.app())  # returns: the rest of the bot must come up
+        assert channel.get_output_channel() is None
+        await fake_telegram.wait_for(channel.get_output_channel, timeout=10)
+        await fake_telegram.inject(fake_telegram.make.text("back?", user_id=110))
+        (answer,) = await fake_telegram.wait_for_messages(110)
+        assert answer["text"] == "Got it & <noted>"
+        assert len(fake_telegram.calls_of("getMe")) == 2
+    finally:
+        await channel._stop()
+
+
 async def test_commands_registered_and_mapped(harness: Harness) -> None:
     fake = harness.fake
     assert [(c["command"], c["description"]) for c in fake.commands] == [

@@ -31,6 +31,7 @@ from bot.testing.servers import PROJECT_ROOT, free_port
 
 STATE = PROJECT_ROOT / ".state" / "bench"
 STOCK = STATE / "stock-rasa-init"
+ROUTES = ("stock_rest", "project_rest", "slack_http", "telegram_webhook")
 
 
 def texts() -> list[str]:
@@ -69,6 +70,31 @@ def peak_memory_mb(pids: list[int]) -> float:
     return round(total / 1024, 1)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time consumed so far by the processes."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def settle(pids: list[int], idle: float = 0.05, timeout: float = 180.0) -> None:
+    """Waits until the servers are idle (under ``idle`` of a core for a second)."""
+    deadline = time.monotonic() + timeout
+    before = cpu_seconds(pids)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1.0)
+        now = cpu_seconds(pids)
+        if now - before < idle:
+            return
+        before = now
+    print(f"  (servers still busy after {timeout:.0f}s; measuring anyway)", flush=True)
+
+
 @asynccontextmanager
 async def stock_server() -> AsyncIterator[tuple[str, list[int]]]:
     model = ensure_stock_assistant()
@@ -91,6 +117,7 @@ async def measure(
     """Warm up, then closed loop and open loop through one route."""
     messages = texts()
     run = f"{route.name}-{time.time_ns()}"
+    await settle(pids())  # the previous route's backlog must not slow this one
     await closed_loop(route.send, messages, conversations=5, seconds=3.0, prefix=f"{run}-warm")
     closed = await closed_loop(
         route.send, messages, conversations=args.conversations, seconds=args.seconds, prefix=run
@@ -122,12 +149,15 @@ def _line(closed: LoadResult, single: LoadResult, offered: LoadResult) -> str:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"settings": vars(args), "routes": {}}
-    async with stock_server() as (url, pids):
-        print("stock rasa init (REST):", flush=True)
-        async with aiohttp.ClientSession() as session:
+    wanted = set(args.routes)
+    if "stock_rest" in wanted:
+        async with stock_server() as (url, pids), aiohttp.ClientSession() as session:
+            print("stock rasa init (REST):", flush=True)
             results["routes"]["stock_rest"] = await measure(
                 rest_route("stock_rest", session, url), args, lambda: pids
             )
+    if not wanted - {"stock_rest"}:
+        return results
     async with AsyncExitStack() as stack:
         from bot.bench.project import project_bot
 
@@ -139,6 +169,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             slack_route(slack, bot),
             telegram_route(telegram),
         ):
+            if route.name not in wanted:
+                continue
             try:
                 results["routes"][route.name] = await measure(route, args, server_pids)
             except Exception as error:
@@ -201,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
         "--rate", type=float, default=30.0, help="open-loop offered messages per second"
     )
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each load")
+    parser.add_argument(
+        "--routes",
+        nargs="+",
+        choices=ROUTES,
+        default=list(ROUTES),
+        help="measure only these routes (default: all; ratios need stock_rest and project_rest)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     results = asyncio.run(run(args))

@@ -52,6 +52,7 @@ async def _timed(send: SendFn, conversation: str, text: str, result: LoadResult)
         await send(conversation, text)
     except Exception:
         result.errors += 1
+        await asyncio.sleep(0.05)  # a failing route must not spin the loop (and starve the fakes)
         return
     result.latencies.append(time.perf_counter() - start)
     result.messages += 1

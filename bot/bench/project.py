@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import shutil
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,7 +30,8 @@ async def project_bot(
     try:
         async with FakeTelegram(load_spec()) as telegram:
             port, secret = free_port(), secrets.token_urlsafe(24)
-            folder.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)  # fresh stores: no update id seen before
+            folder.mkdir(parents=True)
             credentials: dict[str, Any] = {
                 "rest": None,
                 "channels.slack.SlackInput": {
@@ -51,6 +55,17 @@ async def project_bot(
                 "BOT_SQLITE_PATH": str(folder / "bot.db"),
             }
             async with running_bot(credentials, env=env, state=folder, port=port) as bot:
+                await _webhook_registered(telegram)
                 yield bot, slack, telegram, lambda: list(bot.pids)
     finally:
         await slack.close()
+
+
+async def _webhook_registered(telegram: FakeTelegram, timeout: float = 60.0) -> None:
+    """The Telegram channel registers its webhook after the server is up; until then an
+    injected update would go to ``getUpdates`` and never be answered."""
+    deadline = time.monotonic() + timeout
+    while telegram.webhook is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the Telegram channel did not call setWebhook in {timeout:.0f}s")
+        await asyncio.sleep(0.05)

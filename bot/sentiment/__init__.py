@@ -44,7 +44,8 @@ class SentimentAnalyser(Protocol):
 class LinearSentimentAnalyser:
     """The project's own model: hashed n-grams + VADER cues into two linear classifiers.
 
-    Irony with a positive surface is sarcasm, not praise: the label becomes negative.
+    Sarcasm (strong irony on a positive surface, about a negative situation) is not
+    praise: the label becomes negative.
     """
 
     def __init__(self, model_path: Path | None = None) -> None:
@@ -67,20 +68,24 @@ def _analyse(texts: Sequence[str], path: Path) -> list[Sentiment]:
         return []
     scores = model.score(texts, model.load(path))
     return [
-        _combine(probs, float(irony_p), bool(irony))
-        for probs, irony_p, irony in zip(
-            scores.probabilities, scores.irony_probability, scores.irony, strict=True
+        _combine(probs, float(irony_p), bool(irony), bool(sarcasm))
+        for probs, irony_p, irony, sarcasm in zip(
+            scores.probabilities,
+            scores.irony_probability,
+            scores.irony,
+            scores.sarcasm,
+            strict=True,
         )
     ]
 
 
-def _combine(probabilities: Any, irony_probability: float, irony: bool) -> Sentiment:
-    """Final label: argmax, except an ironic positive surface reads as negative."""
+def _combine(probabilities: Any, irony_probability: float, irony: bool, sarcasm: bool) -> Sentiment:
+    """Final label: argmax, except a sarcastic positive surface reads as negative."""
     label = _LABELS[int(probabilities.argmax())]
     score = float(probabilities[2] - probabilities[0])
-    if irony and label == "positive":
+    if sarcasm and label == "positive":
         label, score = "negative", -abs(score)
-    return Sentiment(label, round(score, 4), irony, round(irony_probability, 4))
+    return Sentiment(label, round(score, 4), irony or sarcasm, round(irony_probability, 4))
 
 
 @lru_cache(maxsize=1)

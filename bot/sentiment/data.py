@@ -7,6 +7,20 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 LABELS = ("negative", "neutral", "positive")
+# Sentiment of the project's own dialogue intents (data/nlu): 0 negative, 1 neutral, 2 positive.
+# Intents not listed (out_of_scope: anything at all) are left out.
+INTENT_SENTIMENT = {
+    "mood_unhappy": 0,
+    "greet": 1,
+    "goodbye": 1,
+    "affirm": 1,
+    "deny": 1,
+    "bot_challenge": 1,
+    "human_handoff": 1,
+    "chitchat_how_are_you": 1,
+    "chitchat_capabilities": 1,
+    "thanks": 2,
+}
 
 
 def _lines(path: Path) -> list[str]:
@@ -57,3 +71,67 @@ def vader_gold(name: str) -> tuple[list[str], list[int]]:
         texts.append(parts[2].strip())
         labels.append(0 if rating < -0.5 else 2 if rating > 0.5 else 1)
     return texts, labels
+
+
+def support_examples(root: Path = REPO_ROOT) -> tuple[list[str], list[int]]:
+    """In-domain training rows from the project's own data: tweets are not support messages.
+
+    FAQ question variants are neutral, except the upset ones (VADER compound below -0.2,
+    repeated "!" or all capitals), which are left unlabelled; dialogue intents take their
+    sentiment from :data:`INTENT_SENTIMENT`; the designers' sarcasm examples are negative.
+    """
+    import yaml
+
+    from bot.faq.service import knowledge_base
+    from bot.sentiment.features import vader
+
+    texts: list[str] = []
+    labels: list[int] = []
+    for entry in knowledge_base(str(root / "data")).entries:
+        for text in entry.examples:
+            calm = vader().polarity_scores(text)["compound"] > -0.2
+            if calm and text.count("!") < 2 and not text.isupper():
+                texts.append(text)
+                labels.append(1)
+    for path in sorted((root / "data" / "nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            label = INTENT_SENTIMENT.get(str(block.get("intent")))
+            if label is None:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    texts.append(line.strip()[2:].strip())
+                    labels.append(label)
+    sarcasm = support_sarcasm(root)
+    return texts + sarcasm, labels + [0] * len(sarcasm)
+
+
+def support_sincere(root: Path = REPO_ROOT) -> list[str]:
+    """Every FAQ variant and calm dialogue example: non-ironic rows for the irony model.
+
+    Complaints (mood_unhappy: "this is a joke") and out-of-scope chatter are left out.
+    """
+    import yaml
+
+    from bot.faq.service import knowledge_base
+
+    texts = [t for entry in knowledge_base(str(root / "data")).entries for t in entry.examples]
+    for path in sorted((root / "data" / "nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            if block.get("intent") in ("mood_unhappy", "out_of_scope"):
+                continue
+            texts += [
+                line.strip()[2:].strip()
+                for line in str(block.get("examples") or "").splitlines()
+                if line.strip().startswith("- ")
+            ]
+    return texts
+
+
+def support_sarcasm(root: Path = REPO_ROOT) -> list[str]:
+    """Sarcasm as customers write it (``sentiment: sarcasm:`` in data/signals.yml): ironic rows."""
+    import yaml
+
+    path = root / "data" / "signals.yml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    return [str(t) for t in ((raw or {}).get("sentiment") or {}).get("sarcasm") or []]

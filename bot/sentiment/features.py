@@ -134,7 +134,8 @@ _PUNCT_END = re.compile(r"^[.,!?;:]$")
 
 
 @lru_cache(maxsize=1)
-def _vader() -> Any:
+def vader() -> Any:
+    """VADER's analyser, built once (its lexicon also marks positive and negative words)."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer()
@@ -187,11 +188,11 @@ def word_ngrams(text: str) -> list[str]:
 
 def dense(text: str) -> list[float]:
     """Lexicon and style cues (VADER scores, contrast, punctuation, capitals, emoji)."""
-    vader = _vader()
-    scores = vader.polarity_scores(text)
+    analyser = vader()
+    scores = analyser.polarity_scores(text)
     raw = text.split()
     low = _words(text)
-    valences = [vader.lexicon.get(w, 0.0) for w in low]
+    valences = [analyser.lexicon.get(w, 0.0) for w in low]
     max_pos = max([v for v in valences if v > 0], default=0.0) / 4
     max_neg = -min([v for v in valences if v < 0], default=0.0) / 4
     situations = [i for i, w in enumerate(low) if w in SITUATIONS]
@@ -228,13 +229,13 @@ def _words(text: str) -> list[str]:
 
 def negative_cue(text: str) -> bool:
     """A negative lexicon word or a trouble word ("down", "again", "waiting", ...)."""
-    lexicon = _vader().lexicon
+    lexicon = vader().lexicon
     return any(lexicon.get(w, 0.0) < 0 or w in SITUATIONS for w in _words(text))
 
 
 def without_positive(text: str) -> str:
     """``text`` minus its positive lexicon words: what is left is the situation."""
-    lexicon = _vader().lexicon
+    lexicon = vader().lexicon
     kept = zip(text.split(), _words(text), strict=True)
     return " ".join(word for word, low in kept if lexicon.get(low, 0.0) <= 0)
 

@@ -17,7 +17,7 @@ from bot.sentiment import features
 
 Array = npt.NDArray[Any]
 MODEL_PATH = Path(__file__).parent / "model" / "sentiment.npz"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class Weights:
     sentiment_intercept: Array  # (3,)
     irony_coef: Array  # (n_features,)
     irony_intercept: float
-    irony_threshold: float
+    irony_threshold: float  # the irony flag: classifier probability at or above this
+    sarcasm_threshold: float  # an ironic positive reads negative only from this probability
     contrast_threshold: float  # P(negative) of the text without its positive words
 
     def save(self, path: Path) -> None:
@@ -46,6 +47,7 @@ class Weights:
             "irony_coef": self.irony_coef.astype(np.float16),
             "irony_intercept": np.array(self.irony_intercept, dtype=np.float32),
             "irony_threshold": np.array(self.irony_threshold, dtype=np.float32),
+            "sarcasm_threshold": np.array(self.sarcasm_threshold, dtype=np.float32),
             "contrast_threshold": np.array(self.contrast_threshold, dtype=np.float32),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,6 +78,7 @@ class Weights:
                 irony_coef=z["irony_coef"].astype(np.float64),
                 irony_intercept=float(z["irony_intercept"]),
                 irony_threshold=float(z["irony_threshold"]),
+                sarcasm_threshold=float(z["sarcasm_threshold"]),
                 contrast_threshold=float(z["contrast_threshold"]),
             )
 
@@ -85,8 +88,9 @@ class Scores:
     """Model outputs for a batch: class probabilities, irony probability and the decision."""
 
     probabilities: Array  # (n, 3): negative, neutral, positive
-    irony_probability: Array  # (n,) the tweet-trained classifier alone
-    irony: Array  # (n,) bool: classifier above threshold AND a negative situation
+    irony_probability: Array  # (n,) the irony classifier
+    irony: Array  # (n,) bool: the classifier at or above its threshold
+    sarcasm: Array  # (n,) bool: strongly ironic AND a negative situation (the label flips)
 
 
 def softmax(logits: Array) -> Array:
@@ -132,15 +136,17 @@ def _sentiment(texts: Sequence[str], weights: Weights) -> tuple[Array, Array]:
 def score(texts: Sequence[str], weights: Weights) -> Scores:
     """Scores a batch (CPU-bound, synchronous).
 
-    Irony needs two things: the irony classifier above its threshold, and a negative
-    situation (a negative or trouble word, or the text still reading negative once its
-    positive words are removed). The second keeps sincere thanks from reading as sarcasm:
-    the tweet-trained classifier alone scores "thanks, that fixed it!" as ironic.
+    ``irony`` is the classifier's decision. ``sarcasm`` (a positive reading that is really
+    negative) needs more: a probability at or above ``sarcasm_threshold`` and a negative
+    situation (a negative or trouble word, and the text still reading negative once its
+    positive words are removed), so sincere praise ("thanks, that fixed it!") is not flipped.
     """
     probabilities, irony_p = _sentiment(texts, weights)
-    irony = irony_p >= weights.irony_threshold
-    candidates = [i for i in np.flatnonzero(irony) if not features.negative_cue(texts[i])]
+    sarcasm = irony_p >= weights.sarcasm_threshold
+    candidates = list(np.flatnonzero(sarcasm & (probabilities.argmax(axis=1) == 2)))
+    sarcasm[:] = False
     if candidates:
         masked, _ = _sentiment([features.without_positive(texts[i]) for i in candidates], weights)
-        irony[candidates] = masked[:, 0] >= weights.contrast_threshold
-    return Scores(probabilities, irony_p, irony)
+        cue = np.array([features.negative_cue(texts[i]) for i in candidates])
+        sarcasm[candidates] = cue & (masked[:, 0] >= weights.contrast_threshold)
+    return Scores(probabilities, irony_p, irony_p >= weights.irony_threshold, sarcasm)

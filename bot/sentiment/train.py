@@ -1,9 +1,11 @@
 """Trains the shipped sentiment + irony weights: ``python -m bot.sentiment.train``.
 
-Sentiment: SemEval 2013-2016 tweets minus TweetEval's validation split. Irony: TweetEval
-irony train. Hyper-parameters and the class offsets were chosen by cross-validation on
-these training sets only; nothing here reads a validation or test split. Seeded and
-single-threaded, so the written file is byte-identical across runs on the same stack.
+Sentiment: SemEval 2013-2016 tweets minus TweetEval's validation split, plus the project's
+own support examples (``data.support_examples``: tweets are not support messages). Irony:
+TweetEval irony train plus the support examples as sincere rows. Hyper-parameters, class
+offsets and thresholds are chosen by cross-validation on these training sets only; nothing
+here reads a validation or test split. Seeded and single-threaded, so the written file is
+byte-identical across runs on the same stack and the same ``data/``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +26,15 @@ SEED = 0
 SENTIMENT_ALPHA = 3e-5  # SGD L2 strength, by 3-fold CV macro-recall on the training pool
 SENTIMENT_EPOCHS = 30
 IRONY_C = 3.0  # logistic regression, by 5-fold CV F1 (ironic class) on irony train
-# Irony decision (see model.score). The classifier is trained on a 50/50 tweet set; on the
-# sentiment pool it fires far too often, and every ironic positive is flipped to negative.
-# 0.8 is the lowest threshold (of 0.4..0.9) that flips <= 5% of the positive readings on
-# a 3,000-tweet sample of the training pool; the contrast threshold, the value (of
-# 0.4..0.6) with the best out-of-fold irony F1 on irony train at that threshold.
-IRONY_THRESHOLD = 0.8
+# The irony flag: the threshold with the best out-of-fold F1 on the irony tweets (5 folds).
+IRONY_GRID = np.round(np.arange(0.2, 0.8, 0.025), 3)
+# Sarcasm flips a positive reading to negative, so it must be rarer than irony: the lowest
+# threshold (of the irony threshold .. 0.9) that flips at most MAX_FLIPPED of the positive
+# readings of a sample of the sentiment training pool (nearly all of them sincere).
+MAX_FLIPPED = 0.05
+FLIP_SAMPLE = 3000
 CONTRAST_THRESHOLD = 0.4  # P(negative) once positive words are removed
-OFFSET_GRID = np.round(np.arange(-1.0, 1.01, 0.05), 2)
+OFFSET_GRID = np.round(np.arange(-2.0, 2.01, 0.05), 2)
 
 
 def idf(counts: sp.csr_matrix) -> Array:
@@ -57,15 +61,21 @@ def _sgd() -> object:
     )
 
 
-def class_offsets(x: sp.csr_matrix, y: Array) -> Array:
-    """Offsets for the negative and positive margins maximising out-of-fold macro recall."""
+def _fit_sentiment(x: sp.csr_matrix, y: Array, support: sp.csr_matrix, labels: Array) -> object:
+    model = _sgd()
+    model.fit(sp.vstack([x, support]), np.concatenate([y, labels]))  # type: ignore[attr-defined]
+    return model
+
+
+def class_offsets(x: sp.csr_matrix, y: Array, support: sp.csr_matrix, labels: Array) -> Array:
+    """Offsets for the negative and positive margins maximising out-of-fold macro recall
+    on the tweets (the support rows are in every training fold)."""
     from sklearn.metrics import recall_score
     from sklearn.model_selection import StratifiedKFold
 
     margins = np.zeros((len(y), 3))
     for train, test in StratifiedKFold(3, shuffle=True, random_state=SEED).split(x, y):
-        model = _sgd()
-        model.fit(x[train], y[train])  # type: ignore[attr-defined]
+        model = _fit_sentiment(x[train], y[train], support, labels)
         margins[test] = model.decision_function(x[test])  # type: ignore[attr-defined]
     best = (-1.0, 0.0, 0.0)
     for neg in OFFSET_GRID:
@@ -76,36 +86,95 @@ def class_offsets(x: sp.csr_matrix, y: Array) -> Array:
     return np.array([best[1], 0.0, best[2]])
 
 
-def train(out: str = str(MODEL_PATH), tune_offsets: bool = True) -> Weights:
-    """Fits both models and writes them to ``out``."""
+def _irony_model() -> object:
     from sklearn.linear_model import LogisticRegression
 
+    return LogisticRegression(C=IRONY_C, max_iter=3000, class_weight="balanced")
+
+
+def irony_threshold(x: sp.csr_matrix, y: Array, is_tweet: Array) -> float:
+    """The threshold with the best out-of-fold F1 of the ironic class on the tweets."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    scores = np.zeros(len(y))
+    strata = y * 2 + is_tweet
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=SEED).split(x, strata):
+        model = _irony_model()
+        model.fit(x[train], y[train])  # type: ignore[attr-defined]
+        scores[test] = model.predict_proba(x[test])[:, 1]  # type: ignore[attr-defined]
+    tweets = is_tweet.astype(bool)
+    f1, threshold = max((f1_score(y[tweets], scores[tweets] >= t), float(t)) for t in IRONY_GRID)
+    sincere, sarcastic = ~tweets & (y == 0), ~tweets & (y == 1)
+    print(
+        f"  irony threshold {threshold}: out-of-fold F1 {f1:.4f} on tweets; flags"
+        f" {np.mean(scores[sincere] >= threshold):.3f} of sincere support rows,"
+        f" {np.mean(scores[sarcastic] >= threshold):.3f} of sarcastic ones"
+    )
+    return threshold
+
+
+def sarcasm_threshold(weights: Weights, texts: Sequence[str]) -> float:
+    """The lowest threshold that flips at most ``MAX_FLIPPED`` of the positive readings."""
+    from bot.sentiment.model import score
+
+    rng = np.random.default_rng(SEED)
+    sample = [texts[i] for i in rng.choice(len(texts), size=FLIP_SAMPLE, replace=False)]
+    for threshold in np.round(np.arange(weights.irony_threshold, 0.901, 0.05), 3):
+        trial = replace(weights, sarcasm_threshold=float(threshold))
+        scores = score(sample, trial)
+        positive = scores.probabilities.argmax(axis=1) == 2
+        flipped = float(np.mean(scores.sarcasm[positive])) if positive.any() else 0.0
+        if flipped <= MAX_FLIPPED:
+            print(f"  sarcasm threshold {threshold}: flips {flipped:.3f} of positive readings")
+            return float(threshold)
+    return 0.9
+
+
+def train(out: str = str(MODEL_PATH), tune_offsets: bool = True) -> Weights:
+    """Fits both models and writes them to ``out``."""
     started = time.perf_counter()
     texts, labels = data.semeval_train()
     words, chars = features.hashed(texts)
     idf_words, idf_chars = idf(words), idf(chars)
     x = _design(texts, idf_words, idf_chars)
     y = np.array(labels)
-    print(f"sentiment: {x.shape[0]} tweets, {x.shape[1]} features")
-    offsets = class_offsets(x, y) if tune_offsets else np.zeros(3)
-    sentiment = _sgd()
-    sentiment.fit(x, y)  # type: ignore[attr-defined]
+    support_texts, support_labels = data.support_examples()
+    support, support_y = _design(support_texts, idf_words, idf_chars), np.array(support_labels)
+    print(
+        f"sentiment: {x.shape[0]} tweets + {len(support_texts)} support rows, {x.shape[1]} features"
+    )
+    offsets = class_offsets(x, y, support, support_y) if tune_offsets else np.zeros(3)
+    sentiment = _fit_sentiment(x, y, support, support_y)
 
     irony_texts, irony_labels = data.tweeteval("irony", "train")
-    irony = LogisticRegression(C=IRONY_C, max_iter=2000, class_weight="balanced")
-    irony.fit(_design(irony_texts, idf_words, idf_chars), np.array(irony_labels))
-    print(f"irony: {len(irony_texts)} tweets")
+    sincere, sarcasm = data.support_sincere(), data.support_sarcasm()
+    xi = _design([*irony_texts, *sincere, *sarcasm], idf_words, idf_chars)
+    yi = np.array([*irony_labels, *[0] * len(sincere), *[1] * len(sarcasm)])
+    is_tweet = np.array([1] * len(irony_texts) + [0] * (len(sincere) + len(sarcasm)))
+    print(
+        f"irony: {len(irony_texts)} tweets + {len(sincere)} sincere"
+        f" and {len(sarcasm)} sarcastic support rows"
+    )
+    threshold = irony_threshold(xi, yi, is_tweet)
+    irony = _irony_model()
+    irony.fit(xi, yi)  # type: ignore[attr-defined]
 
     weights = Weights(
         idf_words=idf_words,
         idf_chars=idf_chars,
         sentiment_coef=sentiment.coef_.T.astype(np.float32),  # type: ignore[attr-defined]
         sentiment_intercept=sentiment.intercept_ + offsets,  # type: ignore[attr-defined]
-        irony_coef=irony.coef_[0].astype(np.float32),
-        irony_intercept=float(irony.intercept_[0]),
-        irony_threshold=IRONY_THRESHOLD,
+        irony_coef=irony.coef_[0].astype(np.float32),  # type: ignore[attr-defined]
+        irony_intercept=float(irony.intercept_[0]),  # type: ignore[attr-defined]
+        irony_threshold=threshold,
+        sarcasm_threshold=threshold,
         contrast_threshold=CONTRAST_THRESHOLD,
     )
+    # Thresholds are searched on the weights as shipped (float16), as inference reads them.
+    weights.save(Path(out))
+    weights = Weights.load(Path(out))
+    weights = replace(weights, sarcasm_threshold=sarcasm_threshold(weights, texts))
     weights.save(Path(out))
     print(f"wrote {out} in {time.perf_counter() - started:.0f}s")
     return weights

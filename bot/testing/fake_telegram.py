@@ -64,6 +64,7 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._changed = asyncio.Condition()
         self._failures: dict[str, list[web.Response]] = {}
+        self._delays: dict[str, list[float]] = {}
         self._message_ids = itertools.count(1000)
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -111,6 +112,10 @@ class FakeTelegram:
             body = {"ok": False, "error_code": status, "description": "Bad Gateway"}
             response = web.json_response(body, status=status)
         self._failures.setdefault(method, []).append(response)
+
+    def slow_next(self, method: str, seconds: float) -> None:
+        """The next call of ``method`` is answered only after ``seconds`` (a slow network)."""
+        self._delays.setdefault(method, []).append(seconds)
 
     async def inject(self, update: dict[str, Any], *, secret: str | None = "") -> int | None:
         """Delivers ``update`` like Telegram: to the webhook when one is set, else to getUpdates.
@@ -184,6 +189,8 @@ class FakeTelegram:
         if problems:
             return error_response(400, f"Bad Request: {problems[0]}")
         values = self.spec.decode_form(method, params) if form else dict(params)
+        if self._delays.get(method):
+            await asyncio.sleep(self._delays[method].pop(0))
         if self._failures.get(method):
             return self._failures[method].pop(0)
         handler = getattr(self, f"_api_{method}", None)

@@ -18,7 +18,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from telegram import Message, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
@@ -49,6 +49,9 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 class TelegramInput(InputChannel):
     """Telegram for Rasa: private chats, and groups when the bot is mentioned or replied to."""
 
+    #: First wait before retrying a start that failed because Telegram was unreachable.
+    start_retry_delay: float = 2.0
+
     def __init__(
         self,
         settings: TelegramSettings,
@@ -65,6 +68,8 @@ class TelegramInput(InputChannel):
         self._on_new_message: OnNewMessage | None = None
         self._sanic: Any = None
         self.agents: TelegramAgents | None = None  # the agents' group (TELEGRAM_AGENT_CHAT_ID)
+        self._built: AnyApplication | None = None  # built, maybe not reachable yet
+        self._retrying: asyncio.Task[None] | None = None  # start retried in the background
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
@@ -111,13 +116,24 @@ class TelegramInput(InputChannel):
             builder = builder.request(self._request)
         if self.settings.mode == "webhook":
             builder = builder.updater(None)
-        application = builder.build()
+        application = self._built = builder.build()
         application.add_handler(TypeHandler(Update, self._on_update))
         application.add_error_handler(self._on_error)
+        try:
+            await self._bring_up(application)
+        except NetworkError as error:  # Telegram unreachable at boot: the other channels stay up
+            logger.warning(
+                "Telegram unreachable at start (%s); retrying in the background",
+                type(error).__name__,
+            )
+            self._retrying = asyncio.create_task(self._bring_up_later(application))
+
+    async def _bring_up(self, application: AnyApplication) -> None:
+        """getMe, setMyCommands, then the webhook or long polling; raises on failure."""
         await application.initialize()  # getMe
-        self._application = application
         self._username = self.settings.username or application.bot.username or ""
-        if self.settings.agent_chat_id is not None:
+        self._application = application
+        if self.settings.agent_chat_id is not None and self._store is not None:
             self.agents = TelegramAgents(application.bot, self.settings.agent_chat_id, self._store)
         await self._register_commands()
         if self.settings.mode == "webhook":
@@ -138,8 +154,28 @@ class TelegramInput(InputChannel):
             "Telegram channel started (%s) for bot id %s", self.settings.mode, self.settings.bot_id
         )
 
+    async def _bring_up_later(self, application: AnyApplication) -> None:
+        """Retries the start with backoff (doubling to 60 s) until it works or we stop."""
+        delay = self.start_retry_delay
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._bring_up(application)
+                return
+            except NetworkError as error:
+                delay = min(delay * 2, 60.0)
+                logger.warning(
+                    "Telegram still unreachable (%s); next try in %.0f s",
+                    type(error).__name__,
+                    delay,
+                )
+
     async def _stop(self, _app: Any = None, _loop: Any = None) -> None:
-        application, self._application = self._application, None
+        retrying, self._retrying = self._retrying, None
+        if retrying is not None:
+            retrying.cancel()
+        application, self._application = self._application or self._built, None
+        self._built = None
         if application is not None:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
@@ -178,11 +214,14 @@ class TelegramInput(InputChannel):
             if not await self._first_time(update):
                 return
             output = self._output(reply_to=inbound.message_id if inbound.group else None)
-            await output.typing(inbound.sender_id)
-            if inbound.unsupported:
-                await self._unsupported(inbound, output)
-            else:
-                await self._to_rasa(inbound.text, output, inbound.sender_id, inbound.metadata)
+            output.start_typing(inbound.sender_id)
+            try:
+                if inbound.unsupported:
+                    await self._unsupported(inbound, output)
+                else:
+                    await self._to_rasa(inbound.text, output, inbound.sender_id, inbound.metadata)
+            finally:
+                await output.typing_done()  # a turn without an answer leaves no task behind
 
     async def _on_callback(self, update: Update) -> None:
         query = update.callback_query

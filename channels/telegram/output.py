@@ -6,6 +6,7 @@ conversation id and the rendered payload), never silently dropped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -56,6 +57,7 @@ class TelegramOutput(OutputChannel):
         self._bot, self._store, self._keys = bot, store, keys
         self._reply_to = reply_to
         self._attempts, self._base_delay = attempts, base_delay
+        self._typing: asyncio.Task[None] | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -83,6 +85,7 @@ class TelegramOutput(OutputChannel):
     async def deliver(self, recipient_id: str, reply: Reply) -> list[Message]:
         """Renders ``reply`` and sends every part in order; returns what Telegram accepted."""
         chat_id = route(recipient_id)
+        await self.typing_done()  # "typing…" must never show up after the answer
         keys = {payload: await self._keys.remember(payload) for payload in long_payloads(reply)}
         sent: list[Message] = []
         for part in render_reply(reply, keys):
@@ -91,8 +94,21 @@ class TelegramOutput(OutputChannel):
                 sent.append(message)
         return sent
 
-    async def typing(self, recipient_id: str) -> None:
-        """Shows "typing…" while Rasa works (best effort, never retried)."""
+    def start_typing(self, recipient_id: str) -> None:
+        """Shows "typing…" while Rasa works (best effort, never retried).
+
+        The call runs alongside Rasa, off the answer's path; ``deliver`` waits for it, so
+        the indicator never arrives after the answer.
+        """
+        if self._typing is None:
+            self._typing = asyncio.create_task(self._send_typing(recipient_id))
+
+    async def typing_done(self) -> None:
+        """Waits for the "typing…" call started by ``start_typing``, if any."""
+        if self._typing is not None:
+            await self._typing
+
+    async def _send_typing(self, recipient_id: str) -> None:
         try:
             await self._bot.send_chat_action(route(recipient_id), "typing")
         except Exception as error:
