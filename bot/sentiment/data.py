@@ -80,30 +80,23 @@ def support_examples(root: Path = REPO_ROOT) -> tuple[list[str], list[int]]:
     repeated "!" or all capitals), which are left unlabelled; dialogue intents take their
     sentiment from :data:`INTENT_SENTIMENT`; the designers' sarcasm examples are negative.
     """
-    import yaml
-
-    from bot.faq.service import knowledge_base
     from bot.sentiment.features import vader
 
-    texts: list[str] = []
-    labels: list[int] = []
-    for entry in knowledge_base(str(root / "data")).entries:
-        for text in entry.examples:
-            calm = vader().polarity_scores(text)["compound"] > -0.2
-            if calm and text.count("!") < 2 and not text.isupper():
-                texts.append(text)
-                labels.append(1)
-    for path in sorted((root / "data" / "nlu").glob("*.yml")):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
-            label = INTENT_SENTIMENT.get(str(block.get("intent")))
-            if label is None:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    texts.append(line.strip()[2:].strip())
-                    labels.append(label)
-    sarcasm = support_sarcasm(root)
-    return texts + sarcasm, labels + [0] * len(sarcasm)
+    rows = [(text, 1) for text in _faq_examples(root)]
+    rows = [
+        (text, label)
+        for text, label in rows
+        if vader().polarity_scores(text)["compound"] > -0.2
+        and text.count("!") < 2
+        and not text.isupper()
+    ]
+    rows += [
+        (text, INTENT_SENTIMENT[intent])
+        for intent, text in _dialogue_examples(root)
+        if intent in INTENT_SENTIMENT
+    ]
+    rows += [(text, 0) for text in support_sarcasm(root)]
+    return [text for text, _ in rows], [label for _, label in rows]
 
 
 def support_sincere(root: Path = REPO_ROOT) -> list[str]:
@@ -111,21 +104,28 @@ def support_sincere(root: Path = REPO_ROOT) -> list[str]:
 
     Complaints (mood_unhappy: "this is a joke") and out-of-scope chatter are left out.
     """
-    import yaml
+    dialogue = _dialogue_examples(root)
+    calm = [text for intent, text in dialogue if intent not in ("mood_unhappy", "out_of_scope")]
+    return _faq_examples(root) + calm
 
+
+def _faq_examples(root: Path) -> list[str]:
     from bot.faq.service import knowledge_base
 
-    texts = [t for entry in knowledge_base(str(root / "data")).entries for t in entry.examples]
+    return [t for entry in knowledge_base(str(root / "data")).entries for t in entry.examples]
+
+
+def _dialogue_examples(root: Path) -> list[tuple[str, str]]:
+    """``(intent, example)`` of every intent in ``data/nlu/*.yml``."""
+    import yaml
+
+    rows: list[tuple[str, str]] = []
     for path in sorted((root / "data" / "nlu").glob("*.yml")):
         for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
-            if block.get("intent") in ("mood_unhappy", "out_of_scope"):
-                continue
-            texts += [
-                line.strip()[2:].strip()
-                for line in str(block.get("examples") or "").splitlines()
-                if line.strip().startswith("- ")
-            ]
-    return texts
+            for line in str(block.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    rows.append((str(block.get("intent")), line.strip()[2:].strip()))
+    return rows
 
 
 def support_sarcasm(root: Path = REPO_ROOT) -> list[str]:
