@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rasa.core.channels.channel import UserMessage
 
 from bot.delivery.store import SqliteDeliveryStore
+from bot.privacy.log_redaction import known_names
 from channels.slack.channel import _Runtime
 from channels.slack.config import settings_from
 
@@ -95,6 +96,20 @@ async def test_dm_reaches_rasa_and_answer_is_rendered(
     section = post.params["blocks"][0]["text"]
     assert section["type"] == "mrkdwn"
     assert section["text"].replace("\u200b", "") == "You said: *my router &amp; &lt;modem&gt;*"
+
+
+async def test_customer_name_is_masked_in_logs_from_the_first_message(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    w = fake_slack.workspace
+    w.people[w.user_id] = ("Zuleika", "Zuleika Quarrington")
+    assert "Zuleika" not in known_names()
+    async with running(fake_slack, tmp_path / "bot.db", Recorder()):
+        await fake_slack.send_envelope("events_api", w.wrap(w.message("hello")))
+        await fake_slack.wait_for("chat.postMessage")
+    # no wait for the profile store's refresh: the adapter's process knows it now
+    assert "Zuleika" in known_names()
+    assert known_names().mask("Zuleika wrote") == "[name] wrote"
 
 
 async def test_redelivery_and_restart_produce_one_answer(

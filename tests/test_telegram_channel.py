@@ -16,6 +16,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import InMemoryLockStore
 
 from bot.delivery.store import SqliteDeliveryStore
+from bot.privacy.log_redaction import known_names
 from bot.testing.fake_telegram import FakeTelegram
 from bot.testing.telegram_updates import GROUP_ID
 from channels.telegram.channel import TelegramInput
@@ -200,6 +201,15 @@ async def test_button_press_is_answered_marked_and_sent_to_rasa(harness: Harness
     assert len(fake.answered_callbacks) == 1
     marked = fake.sent[question["message_id"]]
     assert marked["reply_markup"] is None and marked["text"].endswith("✅ That one")
+
+
+async def test_customer_name_is_masked_in_logs_from_the_first_message(harness: Harness) -> None:
+    fake = harness.fake
+    assert "Customer177" not in known_names()
+    await fake.inject(fake.make.text("hello", user_id=177))
+    await fake.wait_for_messages(177)
+    # no wait for the profile store's refresh: the adapter's process knows it now
+    assert known_names().mask("Customer177 wrote") == "[name] wrote"
 
 
 async def test_duplicate_update_is_answered_once(harness: Harness) -> None:

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.retry import DeliveryFailed
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
+from bot.privacy.log_redaction import known_names
 from channels.slack.agent_desk import SlackAgents, display_name
 from channels.slack.bolt_app import build_app
 from channels.slack.config import SlackSettings, settings_from
@@ -202,6 +203,7 @@ class _Runtime:
             try:
                 info = await self.client.users_info(user=user)
                 self._names[user] = display_name(info.get("user") or {})
+                known_names().add(self._names[user])  # masked in this process's logs at once
             except Exception as error:
                 logger.info("users.info failed for a customer (%s)", type(error).__name__)
                 return ""

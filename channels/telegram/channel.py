@@ -23,6 +23,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
+from bot.privacy.log_redaction import known_names
 from channels.telegram.agent_desk import TelegramAgents
 from channels.telegram.agent_render import is_handoff_callback
 from channels.telegram.inbound import (
@@ -210,6 +211,7 @@ class TelegramInput(InputChannel):
         inbound = from_message(message, self._bot().id, self._username)
         if inbound is None:
             return
+        _mask_in_logs(update)
         async with self._lock(inbound.sender_id):
             if not await self._first_time(update):
                 return
@@ -231,6 +233,7 @@ class TelegramInput(InputChannel):
             await self._answer(update)
             return
         sender_id, _chat_id = target
+        _mask_in_logs(update)
         async with self._lock(sender_id):
             if not await self._first_time(update):
                 return
@@ -326,3 +329,9 @@ class TelegramInput(InputChannel):
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("Telegram update failed: %r", context.error, exc_info=context.error)
+
+
+def _mask_in_logs(update: Update) -> None:
+    """A customer's name is masked in this process's logs from their first update on."""
+    if update.effective_user is not None:
+        known_names().add(update.effective_user.full_name)
