@@ -179,3 +179,24 @@ class ActionLinkConfirm(Action):
         linked = await profile_service().link(speaker(tracker), str(code)) if code else None
         dispatcher.utter_message(response="utter_link_done" if linked else "utter_link_invalid")
         return [{"event": "slot", "name": LINK_CODE_SLOT, "value": None}]
+
+
+class ActionUnlinkAccount(Action):
+    """Unlinks this chat app from the customer's other linked accounts."""
+
+    def name(self) -> str:
+        return "action_unlink_account"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        who = private_speaker(dispatcher, tracker)
+        if who is None:
+            return []
+        channels = await profile_service().unlink(who)
+        if not channels:
+            dispatcher.utter_message(response="utter_unlink_not_linked")
+            return []
+        names = " and ".join(channel.capitalize() for channel in channels)
+        dispatcher.utter_message(response="utter_unlink_done", channel=names)
+        return []

@@ -119,6 +119,44 @@ class ProfileStoreContract:
             await store.record_visit(visit("telegram:42", "telegram:42", "A", 5))
         ).person_id == (profile.person_id)
 
+    async def test_unlinking_makes_a_person_of_its_own_again(self, store: ProfileStore) -> None:
+        await store.record_visit(visit("telegram:42", "telegram:42", "Ana T", minutes=0))
+        await store.record_visit(visit("slack:U1", "slack:D1", "Ana", minutes=30))
+        await store.record_visit(visit("slack:U1", "slack:D2", "Ana", minutes=130))
+        await store.set_level("slack:U1", Level.NAME)
+        profile = await linked(store, "slack:U1", "telegram:42", minutes=200)
+        await store.note_topic("telegram:42", "billing", at(201))
+        await store.add_link_code("telegram:42", "PEND1NGX", at(300))
+
+        alone = await store.unlink("telegram:42")
+        assert alone is not None and alone.person_id != profile.person_id
+        assert [i.id for i in alone.identities] == ["telegram:42"]
+        assert (alone.conversations, alone.first_seen, alone.last_seen) == (1, T0, T0)
+        assert alone.last_topic is None and alone.level is Level.NAME
+        assert await store.get("telegram:42") == alone
+        assert await store.conversations("telegram:42") == ["telegram:42"]
+        assert await store.link_code_owner("PEND1NGX", at(1)) is None
+
+        rest = await store.get("slack:U1")
+        assert rest is not None and rest.person_id == profile.person_id
+        assert [i.id for i in rest.identities] == ["slack:U1"]
+        assert (rest.conversations, rest.first_seen) == (2, at(30))
+        assert rest.last_topic == "billing" and rest.level is Level.NAME
+        assert await store.conversations("slack:U1") == ["slack:D1", "slack:D2"]
+
+        assert await store.unlink("telegram:42") is None  # no longer linked
+        assert await store.unlink("slack:U1") is None
+        assert await store.unlink("telegram:7") is None  # unknown
+
+    async def test_unlinked_people_can_link_again(self, store: ProfileStore) -> None:
+        await store.record_visit(visit("slack:U1", "slack:D1", "Ana"))
+        await store.record_visit(visit("telegram:42", "telegram:42", "Ana"))
+        await linked(store, "slack:U1", "telegram:42")
+        assert await store.unlink("slack:U1") is not None
+        again = await linked(store, "telegram:42", "slack:U1", minutes=5)
+        assert {i.id for i in again.identities} == {"slack:U1", "telegram:42"}
+        assert again.conversations == 2
+
     async def test_deleting_a_person_removes_every_linked_identity(
         self, store: ProfileStore
     ) -> None:

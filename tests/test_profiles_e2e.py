@@ -1,8 +1,8 @@
 """End to end through the fake Slack and the fake Telegram, with the trained model and the
 real Rasa and action servers (one bot serving both platforms for the module): returning
 customers are greeted by name, group chats reveal nothing, /privacy shows what is stored,
-linked accounts are forgotten together, and after forget-me nothing is left in any store
-nor in the logs."""
+linked accounts can be unlinked and are forgotten together, and after forget-me nothing is
+left in any store nor in the logs."""
 
 from __future__ import annotations
 
@@ -111,6 +111,26 @@ async def test_privacy_shows_what_is_stored_and_the_customer_can_choose_less(
     await both.telegram_says("hello", fay)
     report_message, _ = await both.telegram_says("what do you know about me", fay, expect=2)
     assert f"• Your name on Telegram: Customer{fay}" in report_message["text"]
+
+
+async def test_linked_accounts_can_be_unlinked_again(both: Platforms) -> None:
+    gus, dm, tg = "U0UNLINK1", "D0UNLINK1", 918273605
+    both.slack.workspace.people[gus] = ("Gus", "Gus Unlink")
+    await both.slack_says("hello", gus, dm)
+    [code_call] = await both.slack_says("link my accounts", gus, dm)
+    code = re.search(r"link ([A-Z0-9]{8})", slack_text([code_call]))
+    assert code, slack_text([code_call])
+    await both.telegram_says("hello", tg)
+    [ask] = await both.telegram_says(f"/link {code.group(1)}", tg)
+    await both.telegram_presses(ask, "Yes, link them", tg)
+
+    [done] = await both.telegram_says("unlink my accounts", tg)
+    assert done["text"].startswith("Done: this chat is no longer linked to your Slack account.")
+    report, _ = await both.telegram_says("/privacy", tg, expect=2)
+    assert f"Your name on Telegram: Customer{tg}" in report["text"]
+    assert "Slack" not in report["text"]
+    [again] = await both.slack_says("unlink my accounts", gus, dm)
+    assert "isn't linked to any other account" in slack_text([again])
 
 
 async def test_forget_me_forgets_linked_accounts_everywhere_and_the_logs_never_had_them(

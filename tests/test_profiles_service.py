@@ -229,6 +229,21 @@ async def test_linking_needs_the_code_from_the_other_app_and_a_confirmation(bot:
     assert again is not None and (await bot.service.link_offer(casey, again)).status == "already"
 
 
+async def test_unlinking_works_only_from_a_private_chat_of_a_linked_customer(bot: Bot) -> None:
+    casey = Speaker("slack:U1", "Casey", private=True)
+    await bot.starts("slack:D1", casey)
+    await bot.starts("telegram:42", ANA_DM)
+    assert await bot.service.unlink(ANA_DM) == []  # not linked yet
+    code = await bot.service.new_link_code(casey)
+    assert code is not None and await bot.service.link(ANA_DM, code) is not None
+    assert await bot.service.unlink(ANA_IN_GROUP) == []  # never from a group
+    assert len((await bot.service.profile(ANA_DM)).identities) == 2  # type: ignore[union-attr]
+    assert await bot.service.unlink(ANA_DM) == ["slack"]
+    assert [i.id for i in (await bot.service.profile(ANA_DM)).identities] == ["telegram:42"]  # type: ignore[union-attr]
+    assert [i.id for i in (await bot.service.profile(casey)).identities] == ["slack:U1"]  # type: ignore[union-attr]
+    assert await bot.service.unlink(casey) == []
+
+
 async def test_a_link_code_expires(bot: Bot) -> None:
     casey = Speaker("slack:U1", "Casey", private=True)
     await bot.starts("slack:D1", casey)

@@ -208,6 +208,50 @@ class PostgresProfileStore:
                 await db.execute("DELETE FROM profile_people WHERE person_id = $1", joined)
             return await self._profile(db, kept)
 
+    async def unlink(self, identity: str) -> Profile | None:
+        pool = await self._pool.get()
+        linked = [
+            str(r["identity"])
+            for r in await pool.fetch(
+                f"SELECT identity FROM profile_identities WHERE person_id = {_PERSON}", identity
+            )
+        ]
+        async with self._locked([identity, *linked]) as db:
+            person = await db.fetchval(
+                "SELECT person_id FROM profile_identities WHERE identity = $1", identity
+            )
+            others = await db.fetchval(
+                "SELECT COUNT(*) FROM profile_identities WHERE person_id = $1 AND identity != $2",
+                person,
+                identity,
+            )
+            if person is None or not others:
+                return None
+            alone = uuid.uuid4().hex
+            await db.execute(
+                "INSERT INTO profile_people (person_id, first_seen, last_seen, conversations,"
+                " level) SELECT $1, i.first_seen, GREATEST(i.first_seen, MAX(c.started_at)),"
+                " COUNT(c.conversation_id), p.level FROM profile_identities i"
+                " JOIN profile_people p USING (person_id)"
+                " LEFT JOIN profile_conversations c USING (identity) WHERE i.identity = $2"
+                " GROUP BY i.first_seen, p.level",
+                alone,
+                identity,
+            )
+            await db.execute(
+                "UPDATE profile_identities SET person_id = $1 WHERE identity = $2", alone, identity
+            )
+            await db.execute(
+                "UPDATE profile_people SET conversations = GREATEST(conversations -"
+                " (SELECT conversations FROM profile_people WHERE person_id = $1), 0),"
+                " first_seen = (SELECT MIN(first_seen) FROM profile_identities"
+                " WHERE person_id = $2) WHERE person_id = $2",
+                alone,
+                person,
+            )
+            await db.execute("DELETE FROM profile_link_codes WHERE identity = $1", identity)
+            return await self._profile(db, alone)
+
     async def delete_person(self, identity: str) -> Sequence[str]:
         pool = await self._pool.get()
         linked = [

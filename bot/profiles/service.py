@@ -139,6 +139,17 @@ class ProfileService:
             return None
         return await self.store.link(code, speaker.identity, self._clock())
 
+    async def unlink(self, speaker: Speaker) -> list[str]:
+        """Unlinks the speaker's identity from their other accounts (private chats only);
+        the channels of the accounts it was linked to, none when it was not linked."""
+        profile = await self.profile(speaker)
+        if profile is None or speaker.identity is None or len(profile.identities) < 2:
+            return []
+        if await self.store.unlink(speaker.identity) is None:
+            return []
+        others = [i for i in profile.identities if i.id != speaker.identity]
+        return sorted({i.channel for i in others})
+
 
 @lru_cache(maxsize=1)
 def profile_service() -> ProfileService:

@@ -110,6 +110,9 @@ class SqliteProfileStore:
     async def link(self, code: str, identity: str, now: datetime) -> Profile | None:
         return await self._db.transact(lambda db: self._link(db, code, identity, now))
 
+    async def unlink(self, identity: str) -> Profile | None:
+        return await self._db.transact(lambda db: self._unlink(db, identity))
+
     async def delete_person(self, identity: str) -> Sequence[str]:
         def delete(db: sqlite3.Connection) -> list[str]:
             person = self._person_id(db, identity)
@@ -220,6 +223,37 @@ class SqliteProfileStore:
             )
             db.execute("DELETE FROM profile_people WHERE person_id = ?", (joined,))
         return self._profile(db, kept)
+
+    def _unlink(self, db: sqlite3.Connection, identity: str) -> Profile | None:
+        person = self._person_id(db, identity)
+        others = db.execute(
+            "SELECT COUNT(*) AS n FROM profile_identities WHERE person_id = ? AND identity != ?",
+            (person, identity),
+        ).fetchone()["n"]
+        if person is None or not others:
+            return None
+        alone = uuid.uuid4().hex
+        db.execute(
+            "INSERT INTO profile_people (person_id, first_seen, last_seen, conversations, level)"
+            " SELECT ?, i.first_seen, MAX(i.first_seen, COALESCE(MAX(c.started_at), 0)),"
+            " COUNT(c.conversation_id), p.level FROM profile_identities i"
+            " JOIN profile_people p USING (person_id)"
+            " LEFT JOIN profile_conversations c USING (identity) WHERE i.identity = ?",
+            (alone, identity),
+        )
+        db.execute(
+            "UPDATE profile_identities SET person_id = ? WHERE identity = ?", (alone, identity)
+        )
+        db.execute(
+            "UPDATE profile_people SET"
+            " conversations = MAX(conversations - (SELECT conversations FROM profile_people"
+            " WHERE person_id = ?), 0),"
+            " first_seen = (SELECT MIN(first_seen) FROM profile_identities WHERE person_id = ?)"
+            " WHERE person_id = ?",
+            (alone, person, person),
+        )
+        db.execute("DELETE FROM profile_link_codes WHERE identity = ?", (identity,))
+        return self._profile(db, alone)
 
     @staticmethod
     def _person_id(db: sqlite3.Connection, identity: str) -> str | None:

@@ -54,6 +54,12 @@ class ProfileStore(Protocol):
         code is unknown, used or expired."""
         ...
 
+    async def unlink(self, identity: str) -> Profile | None:
+        """Makes a linked ``identity`` a person of its own again: it takes its own
+        conversations (and their count), its first and last visit, the person's level, and
+        no topic; the others keep the rest. None when it is unknown or not linked."""
+        ...
+
     async def delete_person(self, identity: str) -> Sequence[str]:
         """Deletes the person with this identity: every identity, conversation id and link
         code; returns the identities deleted."""
