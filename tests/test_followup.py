@@ -333,6 +333,9 @@ class FakeRasa:
         self.triggered.append((conversation_id, intent, entities or {}))
         return []
 
+    async def is_up(self) -> bool:
+        return not self.down
+
 
 async def test_after_a_restart_future_check_ins_are_rearmed_and_overdue_ones_triggered(
     tmp_path: Path,
@@ -378,6 +381,31 @@ async def test_a_worker_that_starts_before_rasa_rearms_once_rasa_answers(tmp_pat
     rasa.down = False
     await worker.tick(NOW + 15)
     assert worker.armed and len(rasa.appended) == 1
+
+
+async def test_a_rasa_restart_between_passes_rearms_at_once_and_delivers_what_fell_due(
+    tmp_path: Path,
+) -> None:
+    store, rasa = SqliteCheckinStore(tmp_path / "bot.db"), FakeRasa()
+    future, _ = await store.schedule("slack:D1", "outages", "utter_a", NOW + 600, NOW)
+    falls_due, _ = await store.schedule("telegram:2", "outages", "utter_a", NOW + 20, NOW)
+    worker = CheckinWorker(store, rasa, grace=60)
+    await worker.tick(NOW)
+    await worker.watch(NOW + 2)  # up and armed: nothing to do
+    assert len(rasa.appended) == 2 and rasa.triggered == []
+
+    rasa.down = True  # Rasa restarts, losing its reminders
+    await worker.watch(NOW + 4)
+    await worker.tick(NOW + 15)  # a pass while it is down: no attempt is used up
+    assert (await store.get(falls_due.id)).attempts == 0  # type: ignore[union-attr]
+    rasa.down = False
+    await worker.watch(NOW + 30)
+    assert [events[0]["name"] for _, events in rasa.appended[2:]] == [future.reminder_name]
+    assert rasa.triggered == [
+        ("telegram:2", "followup_checkin", {"checkin_id": str(falls_due.id)})
+    ]  # ten seconds late, not after the grace period
+    await worker.watch(NOW + 32)
+    assert len(rasa.appended) == 3 and len(rasa.triggered) == 1
 
 
 async def test_a_delivered_check_in_is_left_alone(tmp_path: Path) -> None:

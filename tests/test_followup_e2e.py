@@ -470,7 +470,10 @@ async def test_check_ins_survive_a_restart_of_the_servers(checked: Platforms) ->
         *(reply(c, n, "answer") for c, n in zip(everyone, counts, strict=True))
     )
     counts = [n for _, n in marks]
+    rasa = RasaConversations(checked.rasa.rasa_url)
+    assert await rasa.is_up()  # what `bot worker` looks at every two seconds
     await checked.stop()
+    assert not await rasa.is_up()
     for customer in everyone:
         assert not any(said(m, "utter_checkin_outages") for m in customer.seen())
 

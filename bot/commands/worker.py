@@ -22,6 +22,12 @@ def register(subparsers: Any) -> None:
         " re-arms scheduled check-ins and delivers overdue ones.",
     )
     parser.add_argument("--interval", type=float, default=15.0, help="seconds between passes")
+    parser.add_argument(
+        "--watch",
+        type=float,
+        default=2.0,
+        help="seconds between looks at Rasa (a restart re-arms check-ins at once)",
+    )
     parser.add_argument("--once", action="store_true", help="run one pass and exit")
     parser.set_defaults(handler=handle)
 
@@ -29,9 +35,13 @@ def register(subparsers: Any) -> None:
 async def handle(args: argparse.Namespace) -> int:
     watcher = WaitWatcher(handoff_services())
     checkins = CheckinWorker(checkin_store_from_env(), RasaConversations(), grace_from_env())
+    loop = asyncio.get_running_loop()
     while True:
         await watcher.tick()
         await checkins.tick()
         if args.once:
             return 0
-        await asyncio.sleep(args.interval)
+        next_pass = loop.time() + args.interval
+        while (left := next_pass - loop.time()) > 0:
+            await asyncio.sleep(min(args.watch, left))
+            await checkins.watch()

@@ -62,6 +62,17 @@ class RasaConversations:
             body = await response.json()
             return list(body.get("messages") or [])
 
+    async def is_up(self, timeout: float = 2.0) -> bool:
+        """Whether the Rasa server answers (``GET /``); it does only once its model is loaded."""
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+                session.get(f"{self._base_url}/") as response,
+            ):
+                return response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+
     async def tracker(self, conversation_id: str) -> dict[str, Any]:
         """The conversation's tracker (all events)."""
         async with (
