@@ -122,4 +122,4 @@ class SqliteCheckinStore:
         )
 
     async def close(self) -> None:
-        return None
+        self._db.close()
