@@ -17,7 +17,7 @@ from bot.handoff.escalation import (
 )
 from bot.handoff.service import handoff_services
 from bot.handoff.tickets import EscalationReason
-from bot.handoff.triggers import EscalationRules, escalation_reason
+from bot.handoff.triggers import escalation_reason, escalation_rules
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class ActionEscalate(Action):
     ) -> list[dict[str, Any]]:
         conversation = conversation_of(tracker)
         reason = (
-            escalation_reason(conversation.user_turns(), EscalationRules.load())
+            escalation_reason(conversation.user_turns(), escalation_rules())
             or EscalationReason.REQUESTED
         )
         try:

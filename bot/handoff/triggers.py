@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,13 @@ class EscalationRules:
             keywords=tuple(config["keywords"]),
             human_only=frozenset(config["human_only"]),
         )
+
+
+@lru_cache(maxsize=1)
+def escalation_rules(data_path: str = "data") -> EscalationRules:
+    """The rules as the action server sees them: read once, on first use (like the
+    knowledge base, they change with a deployment)."""
+    return EscalationRules.load(Path(data_path))
 
 
 def escalation_reason(
