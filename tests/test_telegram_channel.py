@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -42,9 +43,11 @@ class StubRasa:
     received: list[UserMessage] = field(default_factory=list)
     executed: list[tuple[str, str]] = field(default_factory=list)
     logged: list[UserMessage] = field(default_factory=list)
+    thinking: float = 0.0  # seconds each turn takes before the answer
 
     async def on_new_message(self, message: UserMessage) -> None:
         self.received.append(message)
+        await asyncio.sleep(self.thinking)
         await message.output_channel.send_response(message.sender_id, dict(self.reply))
 
     def app(self) -> Any:
@@ -83,7 +86,13 @@ class Harness:
 @pytest_asyncio.fixture(loop_scope="session")
 async def harness(fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[Harness]:
     settings = TelegramSettings.load(
-        {"token": fake_telegram.token, "base_url": fake_telegram.base_url, "poll_timeout": 1}, {}
+        {
+            "token": fake_telegram.token,
+            "base_url": fake_telegram.base_url,
+            "poll_timeout": 1,
+            "typing_after": 0,  # "typing…" at once, so every test sees it
+        },
+        {},
     )
     store = SqliteDeliveryStore(tmp_path / "delivery.db")
     channel = TelegramInput(settings, store=store, keys=PayloadKeys(sqlite=tmp_path / "keys.db"))
@@ -117,6 +126,24 @@ async def test_typing_runs_alongside_rasa_but_never_after_the_answer(harness: Ha
     (answer,) = [c for c in fake.calls_of("sendMessage") if int(c.params["chat_id"]) == 109]
     assert harness.rasa.received[0].text == "is it down?"  # Rasa did not wait for the typing call
     assert answer.at - typing.at >= 0.45  # the answer waited until "typing…" was shown
+
+
+async def test_typing_shows_only_when_the_answer_takes_a_noticeable_time(
+    harness: Harness,
+) -> None:
+    fake, channel = harness.fake, harness.channel
+    channel.settings = dataclasses.replace(channel.settings, typing_after=0.3)
+    await fake.inject(fake.make.text("quick one", user_id=131))
+    await fake.wait_for_messages(131)
+    await asyncio.sleep(0.4)  # a "typing…" dropped by the answer never comes later
+    assert not [c for c in fake.calls_of("sendChatAction") if int(c.params["chat_id"]) == 131]
+
+    harness.rasa.thinking = 0.6
+    await fake.inject(fake.make.text("slow one", user_id=132))
+    await fake.wait_for_messages(132)
+    (typing,) = [c for c in fake.calls_of("sendChatAction") if int(c.params["chat_id"]) == 132]
+    (answer,) = [c for c in fake.calls_of("sendMessage") if int(c.params["chat_id"]) == 132]
+    assert typing.at < answer.at
 
 
 async def test_unreachable_telegram_at_start_is_retried_in_the_background(

@@ -148,3 +148,12 @@ def test_settings_from_credentials_and_env() -> None:
             {"token": "2:x", "mode": "webhook", "secret_token": "bad secret!"}, {}
         )
     assert "bad secret" not in str(error.value)
+
+
+def test_typing_delay_from_credentials() -> None:
+    assert TelegramSettings.load({"token": "2:x"}, {}).typing_after == 0.5
+    assert TelegramSettings.load({"token": "2:x", "typing_after": "0"}, {}).typing_after == 0.0
+    assert TelegramSettings.load({"token": "2:x", "typing_after": 1.5}, {}).typing_after == 1.5
+    for wrong in ("soon", -1):
+        with pytest.raises(SettingsError, match="typing_after"):
+            TelegramSettings.load({"token": "2:x", "typing_after": wrong}, {})

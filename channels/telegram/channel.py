@@ -317,7 +317,13 @@ class TelegramInput(InputChannel):
 
     def _output(self, reply_to: int | None = None) -> TelegramOutput:
         assert self._store is not None
-        return TelegramOutput(self._bot(), self._store, self._keys_(), reply_to=reply_to)
+        return TelegramOutput(
+            self._bot(),
+            self._store,
+            self._keys_(),
+            reply_to=reply_to,
+            typing_after=self.settings.typing_after,
+        )
 
     def _bot(self) -> Any:
         assert self._application is not None, "the Telegram channel has not started"

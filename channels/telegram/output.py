@@ -53,11 +53,14 @@ class TelegramOutput(OutputChannel):
         reply_to: int | None = None,
         attempts: int = 5,
         base_delay: float = 0.5,
+        typing_after: float = 0.0,
     ) -> None:
         self._bot, self._store, self._keys = bot, store, keys
         self._reply_to = reply_to
         self._attempts, self._base_delay = attempts, base_delay
+        self._typing_after = typing_after
         self._typing: asyncio.Task[None] | None = None
+        self._typing_sent = False
 
     @classmethod
     def name(cls) -> str:
@@ -95,20 +98,29 @@ class TelegramOutput(OutputChannel):
         return sent
 
     def start_typing(self, recipient_id: str) -> None:
-        """Shows "typing…" while Rasa works (best effort, never retried).
+        """Shows "typing…" if the turn takes longer than ``typing_after`` seconds (best
+        effort, never retried). A quick answer needs no indicator, and its call would only
+        slow the answer down.
 
-        The call runs alongside Rasa, off the answer's path; ``deliver`` waits for it, so
-        the indicator never arrives after the answer.
+        The call runs alongside Rasa, off the answer's path; ``deliver`` waits for one that
+        has started, so the indicator never arrives after the answer.
         """
         if self._typing is None:
             self._typing = asyncio.create_task(self._send_typing(recipient_id))
 
     async def typing_done(self) -> None:
-        """Waits for the "typing…" call started by ``start_typing``, if any."""
-        if self._typing is not None:
-            await self._typing
+        """Drops a "typing…" still waiting for its moment, or waits for the one being sent."""
+        task = self._typing
+        if task is None:
+            return
+        if not self._typing_sent:
+            task.cancel()
+        await asyncio.wait([task])
 
     async def _send_typing(self, recipient_id: str) -> None:
+        if self._typing_after > 0:
+            await asyncio.sleep(self._typing_after)
+        self._typing_sent = True
         try:
             await self._bot.send_chat_action(route(recipient_id), "typing")
         except Exception as error:

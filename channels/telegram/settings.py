@@ -41,6 +41,8 @@ class TelegramSettings:
     base_url: str | None = None
     poll_timeout: int = 10
     agent_chat_id: int | None = None
+    #: seconds a turn may take before "typing…" is shown (0: at once)
+    typing_after: float = 0.5
 
     @property
     def bot_id(self) -> str:
@@ -83,7 +85,20 @@ class TelegramSettings:
             base_url=values["base_url"],
             poll_timeout=int((credentials or {}).get("poll_timeout") or 10),
             agent_chat_id=int(agents) if agents else None,
+            typing_after=_seconds((credentials or {}).get("typing_after"), 0.5),
         )
+
+
+def _seconds(value: Any, default: float) -> float:
+    if value is None or str(value).strip() == "":
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise SettingsError(f"typing_after must be a number of seconds, not {value!r}") from None
+    if seconds < 0:
+        raise SettingsError("typing_after must not be negative")
+    return seconds
 
 
 def _value(credentials: Mapping[str, Any], key: str, env: Mapping[str, str]) -> str | None:
