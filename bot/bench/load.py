@@ -9,8 +9,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-#: Sends one message of one conversation and returns when the answer has arrived.
-SendFn = Callable[[str, str], Awaitable[None]]
+#: Sends one message of one conversation and returns when the answer has arrived, with the
+#: ``time.monotonic()`` at which it reached the platform (None: at the return itself).
+SendFn = Callable[[str, str], Awaitable[float | None]]
 
 
 @dataclass
@@ -46,15 +47,21 @@ class LoadResult:
         }
 
 
+async def timed(send: SendFn, conversation: str, text: str) -> float:
+    """Seconds from sending ``text`` until its answer reached the platform."""
+    start = time.monotonic()
+    arrived = await send(conversation, text)
+    return (arrived if arrived is not None else time.monotonic()) - start
+
+
 async def _timed(send: SendFn, conversation: str, text: str, result: LoadResult) -> None:
-    start = time.perf_counter()
     try:
-        await send(conversation, text)
+        latency = await timed(send, conversation, text)
     except Exception:
         result.errors += 1
         await asyncio.sleep(0.05)  # a failing route must not spin the loop (and starve the fakes)
         return
-    result.latencies.append(time.perf_counter() - start)
+    result.latencies.append(latency)
     result.messages += 1
 
 

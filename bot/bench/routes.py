@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 import zlib
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +17,19 @@ from bot.testing.fake_slack import FakeSlack
 from bot.testing.fake_telegram import FakeTelegram
 from bot.testing.servers import RunningBot
 
+#: Sends one message and returns the ``time.monotonic()`` arrivals of the answer's first
+#: and last message at the platform.
+AnswerFn = Callable[[str, str], Awaitable[tuple[float, float]]]
+
 
 @dataclass(frozen=True)
 class Route:
-    """A named way in; ``send`` returns once the answer has arrived."""
+    """A named way in: ``send`` returns once the answer's first message has arrived,
+    ``answer`` once all of it has (REST answers in one response: both are its arrival)."""
 
     name: str
     send: SendFn
+    answer: AnswerFn
 
 
 def rest_route(name: str, session: aiohttp.ClientSession, base_url: str) -> Route:
@@ -36,11 +43,17 @@ def rest_route(name: str, session: aiohttp.ClientSession, base_url: str) -> Rout
             if not await reply.json():
                 raise RuntimeError("no answer")
 
-    return Route(name, send)
+    async def answer(conversation: str, text: str) -> tuple[float, float]:
+        await send(conversation, text)
+        arrived = time.monotonic()
+        return arrived, arrived
+
+    return Route(name, send, answer)
 
 
 class AnswerWatch:
-    """Resolves a waiter when the fake platform receives a message for its conversation.
+    """Resolves a waiter when the fake platform receives a message for its conversation,
+    with the time the call arrived (``at``, taken before the fake's spec checks).
 
     One poller reads only the calls that arrived since its last pass, so watching costs
     the same for 1 or 50 conversations.
@@ -49,10 +62,11 @@ class AnswerWatch:
     def __init__(self, calls: list[Any], key_of: Callable[[Any], Hashable | None]) -> None:
         self._calls, self._key_of = calls, key_of
         self._seen = len(calls)
-        self._waiters: dict[Hashable, asyncio.Future[None]] = {}
+        self._waiters: dict[Hashable, asyncio.Future[float]] = {}
+        self._latest: dict[Hashable, float] = {}  # key -> arrival of its latest message
         self._task: asyncio.Task[None] | None = None
 
-    async def wait(self, key: Hashable, timeout: float = 30.0) -> None:
+    async def wait(self, key: Hashable, timeout: float = 30.0) -> float:
         if self._task is None:
             self._task = asyncio.create_task(self._poll())
         future = self._waiters.get(key)
@@ -60,9 +74,20 @@ class AnswerWatch:
             future = asyncio.get_running_loop().create_future()
             self._waiters[key] = future
         try:
-            await asyncio.wait_for(future, timeout)
+            return await asyncio.wait_for(future, timeout)
         finally:
             self._waiters.pop(key, None)
+
+    async def last(self, key: Hashable, first: float, quiet: float = 0.3) -> float:
+        """The arrival of the turn's last message: the latest one for ``key`` once ``quiet``
+        seconds pass without another (``first``: the arrival of the turn's first)."""
+        last = first
+        while True:
+            await asyncio.sleep(quiet)
+            latest = self._latest.get(key, last)
+            if latest <= last:
+                return last
+            last = latest
 
     def expect(self, key: Hashable) -> None:
         """Registers interest before the message is sent (so a fast answer is not missed)."""
@@ -71,9 +96,13 @@ class AnswerWatch:
     async def _poll(self) -> None:
         while True:
             for call in self._calls[self._seen :]:
-                waiter = self._waiters.get(self._key_of(call))
+                key = self._key_of(call)
+                if key is None:
+                    continue
+                self._latest[key] = max(call.at, self._latest.get(key, call.at))
+                waiter = self._waiters.get(key)
                 if waiter is not None and not waiter.done():
-                    waiter.set_result(None)
+                    waiter.set_result(call.at)
             self._seen = len(self._calls)
             await asyncio.sleep(0.002)
 
@@ -89,7 +118,7 @@ def slack_route(fake: FakeSlack, bot: RunningBot) -> Route:
         fake.calls, lambda c: c.params.get("channel") if c.method == "chat.postMessage" else None
     )
 
-    async def send(conversation: str, text: str) -> None:
+    async def send(conversation: str, text: str) -> float:
         channel = f"D{_number(conversation):09d}"
         user = f"U{_number(conversation + 'u'):09d}"
         event = fake.workspace.wrap(fake.workspace.message(text, channel=channel, user=user))
@@ -97,9 +126,13 @@ def slack_route(fake: FakeSlack, bot: RunningBot) -> Route:
         status, _ = await fake.post_event(url, event)
         if status != 200:
             raise RuntimeError(f"Slack route answered {status}")
-        await watch.wait(channel)
+        return await watch.wait(channel)
 
-    return Route("slack_http", send)
+    async def answer(conversation: str, text: str) -> tuple[float, float]:
+        first = await send(conversation, text)
+        return first, await watch.last(f"D{_number(conversation):09d}", first)
+
+    return Route("slack_http", send, answer)
 
 
 def telegram_route(fake: FakeTelegram) -> Route:
@@ -109,7 +142,7 @@ def telegram_route(fake: FakeTelegram) -> Route:
         fake.calls, lambda c: _chat(c.params) if c.method == "sendMessage" else None
     )
 
-    async def send(conversation: str, text: str) -> None:
+    async def send(conversation: str, text: str) -> float:
         chat_id = _number(conversation)
         update = fake.make.text(text, user_id=chat_id)
         update["update_id"] = 10**9 + next(counter)
@@ -117,9 +150,13 @@ def telegram_route(fake: FakeTelegram) -> Route:
         status = await fake.inject(update)
         if status != 200:
             raise RuntimeError(f"Telegram webhook answered {status}")
-        await watch.wait(chat_id)
+        return await watch.wait(chat_id)
 
-    return Route("telegram_webhook", send)
+    async def answer(conversation: str, text: str) -> tuple[float, float]:
+        first = await send(conversation, text)
+        return first, await watch.last(_number(conversation), first)
+
+    return Route("telegram_webhook", send, answer)
 
 
 def _chat(params: dict[str, Any]) -> int | None:

@@ -144,6 +144,7 @@ class FakeSlack:
         return self.calls_of(method)
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic()  # before the spec checks: when the platform had it
         method = request.match_info["method"]
         params: dict[str, Any] = dict(request.query)
         if request.method == "POST" and request.can_read_body:
@@ -160,7 +161,7 @@ class FakeSlack:
         self.violations += web_api_violations(method, params, authorization)
         if "blocks" in params:
             self.violations += block_kit_violations(method, params["blocks"])
-        call = ApiCall(method, params, token)
+        call = ApiCall(method, params, token, arrived)
         self.calls.append(call)
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if token != expected:
