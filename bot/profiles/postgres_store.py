@@ -209,17 +209,7 @@ class PostgresProfileStore:
             return await self._profile(db, kept)
 
     async def unlink(self, identity: str) -> Profile | None:
-        pool = await self._pool.get()
-        linked = [
-            str(r["identity"])
-            for r in await pool.fetch(
-                f"SELECT identity FROM profile_identities WHERE person_id = {_PERSON}", identity
-            )
-        ]
-        async with self._locked([identity, *linked]) as db:
-            person = await db.fetchval(
-                "SELECT person_id FROM profile_identities WHERE identity = $1", identity
-            )
+        async with self._person_locked(identity) as (db, person):
             others = await db.fetchval(
                 "SELECT COUNT(*) FROM profile_identities WHERE person_id = $1 AND identity != $2",
                 person,
@@ -253,17 +243,7 @@ class PostgresProfileStore:
             return await self._profile(db, alone)
 
     async def delete_person(self, identity: str) -> Sequence[str]:
-        pool = await self._pool.get()
-        linked = [
-            str(r["identity"])
-            for r in await pool.fetch(
-                f"SELECT identity FROM profile_identities WHERE person_id = {_PERSON}", identity
-            )
-        ]
-        async with self._locked([identity, *linked]) as db:
-            person = await db.fetchval(
-                "SELECT person_id FROM profile_identities WHERE identity = $1", identity
-            )
+        async with self._person_locked(identity) as (db, person):
             if person is None:
                 return []
             rows = await db.fetch(
@@ -299,6 +279,23 @@ class PostgresProfileStore:
             person,
         )
         return profile_from(row, identities, _when)
+
+    @asynccontextmanager
+    async def _person_locked(self, identity: str) -> AsyncIterator[tuple[Any, str | None]]:
+        """A transaction holding the locks of ``identity`` and of every identity linked to
+        it, with the person id read inside it (None: an unknown identity)."""
+        pool = await self._pool.get()
+        linked = [
+            str(r["identity"])
+            for r in await pool.fetch(
+                f"SELECT identity FROM profile_identities WHERE person_id = {_PERSON}", identity
+            )
+        ]
+        async with self._locked([identity, *linked]) as db:
+            person = await db.fetchval(
+                "SELECT person_id FROM profile_identities WHERE identity = $1", identity
+            )
+            yield db, person
 
     @asynccontextmanager
     async def _locked(self, identities: Iterable[str]) -> AsyncIterator[Any]:
