@@ -229,7 +229,8 @@ def summarise(per_split: dict[str, dict[str, float]]) -> dict[str, float]:
     summary = {f"full_{k}": v for k, v in full.items()}
     for key in ("accuracy", "accuracy_no_fallback", "macro_f1", "oos_recall", "train_seconds"):
         if oos:
-            summary[f"oos_{key}"] = float(np.mean([m[key] for m in oos]))
+            name = key if key.startswith("oos_") else f"oos_{key}"
+            summary[name] = float(np.mean([m[key] for m in oos]))
     if oos:
         summary["oos_inscope_drop"] = summary["oos_accuracy_no_fallback"] - summary["oos_accuracy"]
         summary["oos_seeds"] = len(oos)
