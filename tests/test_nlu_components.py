@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -148,6 +149,23 @@ def test_trains_persists_loads_and_predicts(pipeline: Pipeline) -> None:
     assert ranking[0]["full_name"] == "greet"
     assert message.get(INTENT)["confidence"] == ranking[0]["confidence"]
     assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-5  # 4 labels, all shown
+
+
+def test_a_parse_scores_rows_exactly_like_the_training_matrix(pipeline: Pipeline) -> None:
+    classifier = pipeline.load()
+    assert classifier.model is not None and classifier.assembler is not None
+    texts = ["hello, good morning", "refund please!!", "when do you open on sunday", "zzz"]
+    messages = pipeline.featurize([_message(t) for t in texts])
+    matrix = classifier.assembler.transform(messages, [])
+    for (columns, values), row in zip(
+        classifier.assembler.rows(messages, []), matrix, strict=True
+    ):
+        dense = np.zeros(matrix.shape[1], dtype=np.float32)
+        dense[columns] = values
+        np.testing.assert_allclose(dense, row.toarray()[0], rtol=1e-6, atol=1e-7)
+    few = classifier._probabilities(messages)  # row by row (a parse)
+    many = classifier._probabilities(messages * 3)[: len(texts)]  # through the sparse matrix
+    np.testing.assert_allclose(few, many, rtol=1e-5, atol=1e-7)
 
 
 def test_retrieval_intent_fills_response_selector(pipeline: Pipeline) -> None:

@@ -29,6 +29,7 @@ from bot.nlu.features import FeatureAssembler
 from bot.nlu.selector import base_intent, intent_ranking, response_selector
 
 logger = logging.getLogger(__name__)
+FEW = 8  # up to this many messages are scored row by row (see FeatureAssembler.rows)
 
 
 def full_label(message: Message) -> str:
@@ -133,10 +134,16 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):  # type: ignore[
 
     def _probabilities(self, messages: list[Message]) -> npt.NDArray[np.float32]:
         assert self.model is not None and self.assembler is not None
-        features = self.assembler.transform(messages, self._featurizers)
         if len(self.labels) < 2:
             return np.ones((len(messages), 1), dtype=np.float32)
-        scores = np.asarray(self.model.decision_function(features)).reshape(len(messages), -1)
+        if len(messages) <= FEW:  # a parse: score the rows directly, no sparse matrix
+            coef, intercept = self.model.coef_, self.model.intercept_
+            rows = self.assembler.rows(messages, self._featurizers)
+            scores = np.stack([coef[:, cols] @ vals + intercept for cols, vals in rows])
+        else:
+            features = self.assembler.transform(messages, self._featurizers)
+            scores = np.asarray(self.model.decision_function(features))
+        scores = scores.reshape(len(messages), -1)
         if scores.shape[1] == 1:  # binary: sklearn returns one column
             scores = np.hstack([-scores / 2, scores / 2])
         return softmax(scores, float(self.config["temperature"]))
