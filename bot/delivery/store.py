@@ -107,7 +107,7 @@ class SqliteDeliveryStore:
         return await asyncio.to_thread(self._delete, ids) if ids else 0
 
     async def close(self) -> None:
-        self._db.close()
+        return None
 
 
 class PostgresDeliveryStore:

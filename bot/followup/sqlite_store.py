@@ -122,4 +122,4 @@ class SqliteCheckinStore:
         )
 
     async def close(self) -> None:
-        self._db.close()
+        return None

@@ -295,4 +295,4 @@ class SqliteTicketStore:
         return await asyncio.to_thread(self._delete, list(conversation_ids))
 
     async def close(self) -> None:
-        self._file.close()
+        """Nothing to release: connections live for one call."""

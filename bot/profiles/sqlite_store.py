@@ -142,7 +142,7 @@ class SqliteProfileStore:
         return [str(r["display_name"]) for r in rows]
 
     async def close(self) -> None:
-        self._db.close()
+        """Nothing to release: connections live for one call."""
 
     # -- inside a transaction -----------------------------------------------------------------
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from bot.database import database_url, sqlite_path
-from bot.storage.sqlite import SqliteDatabase
 
 KEY_PREFIX = "k:"
 _TABLE = (
@@ -32,8 +32,7 @@ class PayloadKeys:
     """Stores ``key -> payload`` and resolves pressed keys back to payloads."""
 
     def __init__(self, sqlite: Path | None = None, dsn: str | None = None) -> None:
-        self._dsn = dsn
-        self._sqlite = SqliteDatabase(sqlite, _TABLE) if sqlite is not None else None
+        self._sqlite, self._dsn = sqlite, dsn
         self._pool: Any = None
         self._lock = asyncio.Lock()
 
@@ -73,18 +72,22 @@ class PayloadKeys:
         rows = await asyncio.to_thread(
             self._sqlite_run, "SELECT payload FROM telegram_payload_keys WHERE key = ?", (data,)
         )
-        return str(rows[0]["payload"]) if rows else None
+        return str(rows[0][0]) if rows else None
 
     async def close(self) -> None:
-        if self._sqlite is not None:
-            self._sqlite.close()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
 
-    def _sqlite_run(self, sql: str, args: tuple[str, ...]) -> list[dict[str, Any]]:
+    def _sqlite_run(self, sql: str, args: tuple[str, ...]) -> list[Any]:
         assert self._sqlite is not None
-        return self._sqlite.fetch(sql, args)
+        self._sqlite.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self._sqlite, timeout=30, isolation_level=None)
+        try:
+            connection.execute(_TABLE)
+            return connection.execute(sql, args).fetchall()
+        finally:
+            connection.close()
 
     async def _postgres(self) -> Any:
         async with self._lock:
