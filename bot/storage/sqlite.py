@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,7 +40,7 @@ class SqliteDatabase:
                 if not self._ready:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     with self._connection() as db:
-                        db.execute("PRAGMA journal_mode=WAL")
+                        _use_wal(db)
                         db.executescript(self._schema_sql)
                     self._ready = True
         with self._connection() as db:
@@ -89,3 +90,19 @@ class SqliteDatabase:
             yield db
         finally:
             db.close()
+
+
+def _use_wal(db: sqlite3.Connection, timeout: float = 30.0) -> None:
+    """Switches the file to WAL once. Switching answers "database is locked" at once, without
+    the busy timeout, while another connection writes: so the mode is read first (reading
+    waits like any query) and a switch that meets a lock is tried again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if str(db.execute("PRAGMA journal_mode").fetchone()["journal_mode"]) != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
