@@ -5,6 +5,7 @@ on them; plus reading every row of every store."""
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -131,6 +132,18 @@ class Platforms:
         assert status == 200
         replies = await self.slack.wait_until("chat.postMessage", before + expect, channel=channel)
         return replies[before:]
+
+    async def link_accounts(self, slack_user: str, dm: str, telegram_user: int) -> dict[str, Any]:
+        """Links a Slack customer's account to a Telegram chat: the code asked for on Slack,
+        sent and confirmed on Telegram. Returns Telegram's question, naming the account."""
+        [code_call] = await self.slack_says("link my accounts", slack_user, dm)
+        code = re.search(r"link ([A-Z0-9]{8})", slack_text([code_call]))
+        assert code, slack_text([code_call])
+        await self.telegram_says("hello", telegram_user)
+        [ask] = await self.telegram_says(f"/link {code.group(1)}", telegram_user)
+        [linked] = await self.telegram_presses(ask, "Yes, link them", telegram_user)
+        assert linked["text"].startswith("Done: your accounts are linked"), linked["text"]
+        return ask
 
     @property
     def events_url(self) -> str:

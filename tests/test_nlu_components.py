@@ -157,9 +157,7 @@ def test_a_parse_scores_rows_exactly_like_the_training_matrix(pipeline: Pipeline
     texts = ["hello, good morning", "refund please!!", "when do you open on sunday", "zzz"]
     messages = pipeline.featurize([_message(t) for t in texts])
     matrix = classifier.assembler.transform(messages, [])
-    for (columns, values), row in zip(
-        classifier.assembler.rows(messages, []), matrix, strict=True
-    ):
+    for (columns, values), row in zip(classifier.assembler.rows(messages, []), matrix, strict=True):
         dense = np.zeros(matrix.shape[1], dtype=np.float32)
         dense[columns] = values
         np.testing.assert_allclose(dense, row.toarray()[0], rtol=1e-6, atol=1e-7)

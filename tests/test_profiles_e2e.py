@@ -6,7 +6,6 @@ left in any store nor in the logs."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import AsyncIterator
 
@@ -117,12 +116,7 @@ async def test_linked_accounts_can_be_unlinked_again(both: Platforms) -> None:
     gus, dm, tg = "U0UNLINK1", "D0UNLINK1", 918273605
     both.slack.workspace.people[gus] = ("Gus", "Gus Unlink")
     await both.slack_says("hello", gus, dm)
-    [code_call] = await both.slack_says("link my accounts", gus, dm)
-    code = re.search(r"link ([A-Z0-9]{8})", slack_text([code_call]))
-    assert code, slack_text([code_call])
-    await both.telegram_says("hello", tg)
-    [ask] = await both.telegram_says(f"/link {code.group(1)}", tg)
-    await both.telegram_presses(ask, "Yes, link them", tg)
+    await both.link_accounts(gus, dm, tg)
 
     [done] = await both.telegram_says("unlink my accounts", tg)
     assert done["text"].startswith("Done: this chat is no longer linked to your Slack account.")
@@ -140,15 +134,8 @@ async def test_forget_me_forgets_linked_accounts_everywhere_and_the_logs_never_h
     both.slack.workspace.people[frida] = ("Frida", "Frida Forget")
     await both.slack_says("hello", frida, dm)
     await both.slack_says("how can I pay my bill?", frida, dm)
-    [code_call] = await both.slack_says("link my accounts", frida, dm)
-    code = re.search(r"link ([A-Z0-9]{8})", slack_text([code_call]))
-    assert code, slack_text([code_call])
-
-    await both.telegram_says("hello", tg)
-    [ask] = await both.telegram_says(f"/link {code.group(1)}", tg)
+    ask = await both.link_accounts(frida, dm, tg)
     assert "your Slack account (Frida)" in ask["text"]
-    [linked] = await both.telegram_presses(ask, "Yes, link them", tg)
-    assert linked["text"].startswith("Done: your accounts are linked")
 
     # a request to a person from a channel thread; what she adds while waiting is relayed
     [queued] = await both.slack_says("talk to a human", frida, channel, mention=True)

@@ -26,8 +26,14 @@ from typing import Any
 import aiohttp
 import yaml
 
-from bot.bench.load import LoadResult, closed_loop, open_loop
-from bot.bench.routes import Route, rest_route, slack_route, telegram_route
+from bot.bench.load import HandedOver, LoadResult, closed_loop, open_loop
+from bot.bench.routes import (
+    Route,
+    handover_notices,
+    rest_route,
+    slack_route,
+    telegram_route,
+)
 from bot.runtime.supervisor import Service, python_tool, running
 from bot.testing.servers import PROJECT_ROOT, free_port
 
@@ -154,10 +160,10 @@ async def adapter_overhead(
     first: dict[str, list[float]] = {r.name: [] for r in routes}
     whole: dict[str, list[float]] = {r.name: [] for r in routes}
     rest_ms: list[float] = []
-    errors = 0
+    errors = handovers = 0
     run = f"paired-{time.time_ns()}"
     for n in range(rounds):
-        text, conversation = rng.choice(messages), f"{run}-{n // 4}"
+        text, conversation = rng.choice(messages), f"{run}-{n // 4}-h{handovers}"
         order = every[n % len(every) :] + every[: n % len(every)]
         try:
             seen: dict[str, tuple[float, float]] = {}
@@ -165,6 +171,9 @@ async def adapter_overhead(
                 start = time.monotonic()
                 arrived = await route.answer(f"{conversation}-{route.name}", text)
                 seen[route.name] = (arrived[0] - start, arrived[1] - start)
+        except HandedOver:  # a person took this conversation over: the next round starts anew
+            handovers += 1
+            continue
         except Exception:
             errors += 1
             continue
@@ -176,6 +185,7 @@ async def adapter_overhead(
     return {
         "rounds": rounds,
         "errors": errors,
+        "handed_over": handovers,
         "rest_p50_ms": round(statistics.median(rest_ms), 1) if rest_ms else None,
         "routes": {
             name: {
@@ -205,7 +215,11 @@ def _line(closed: LoadResult, single: LoadResult, offered: LoadResult) -> str:
         f"{closed.per_second:.1f} msg/s closed loop (p50 {closed.percentile(50):.0f} ms,"
         f" p99 {closed.percentile(99):.0f} ms); "
         f"single p50 {single.percentile(50):.0f} ms; open loop p50/p95/p99 "
-        f"{offered.percentile(50):.0f}/{offered.percentile(95):.0f}/{offered.percentile(99):.0f} ms"
+        f"{offered.percentile(50):.0f}/{offered.percentile(95):.0f}/"
+        f"{offered.percentile(99):.0f} ms;"
+        f" errors {closed.errors}/{single.errors}/{offered.errors}, handed to a person"
+        f" {closed.handed_over}/{single.handed_over}/{offered.handed_over}"
+        " (closed/single/open)"
     )
 
 
@@ -226,10 +240,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         bot, slack, telegram, server_pids = await stack.enter_async_context(project_bot())
         session = await stack.enter_async_context(aiohttp.ClientSession())
         print("project:", flush=True)
+        notices = handover_notices()
         project_routes = [
-            rest_route("project_rest", session, bot.rasa_url),
-            slack_route(slack, bot),
-            telegram_route(telegram),
+            rest_route("project_rest", session, bot.rasa_url, notices),
+            slack_route(slack, bot, notices),
+            telegram_route(telegram, notices),
         ]
         channels = [r for r in project_routes[1:] if r.name in wanted]
         if args.rounds and channels:

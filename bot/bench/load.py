@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 #: Sends one message of one conversation and returns when the answer has arrived, with the
 #: ``time.monotonic()`` at which it reached the platform (None: at the return itself).
+#: Raises :class:`HandedOver`, without sending, once the bot has handed that conversation
+#: to a person.
 SendFn = Callable[[str, str], Awaitable[float | None]]
+
+
+class HandedOver(Exception):
+    """The bot handed this conversation to a person: it no longer answers there itself
+    (what the customer writes goes to the agents), so a simulated customer starts anew."""
 
 
 @dataclass
@@ -20,6 +27,7 @@ class LoadResult:
 
     messages: int = 0
     errors: int = 0
+    handed_over: int = 0  # conversations the bot handed to a person (then started anew)
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
 
@@ -39,6 +47,7 @@ class LoadResult:
         return {
             "messages": self.messages,
             "errors": self.errors,
+            "handed_over": self.handed_over,
             "messages_per_second": round(self.per_second, 1),
             "p50_ms": round(self.percentile(50), 1),
             "p95_ms": round(self.percentile(95), 1),
@@ -57,6 +66,9 @@ async def timed(send: SendFn, conversation: str, text: str) -> float:
 async def _timed(send: SendFn, conversation: str, text: str, result: LoadResult) -> None:
     try:
         latency = await timed(send, conversation, text)
+    except HandedOver:
+        result.handed_over += 1
+        raise
     except Exception:
         result.errors += 1
         await asyncio.sleep(0.05)  # a failing route must not spin the loop (and starve the fakes)
@@ -74,8 +86,13 @@ async def closed_loop(
     rng = random.Random(7)
 
     async def customer(number: int) -> None:
+        conversation, handovers = f"{prefix}-c{number}", 0
         while time.perf_counter() < deadline:
-            await _timed(send, f"{prefix}-c{number}", rng.choice(texts), result)
+            try:
+                await _timed(send, conversation, rng.choice(texts), result)
+            except HandedOver:
+                handovers += 1
+                conversation = f"{prefix}-c{number}-h{handovers}"
 
     start = time.perf_counter()
     await asyncio.gather(*(customer(n) for n in range(conversations)))
@@ -103,19 +120,25 @@ async def open_loop(
     idle = [f"{prefix}-o{n}" for n in range(conversations)]
     extra = 0
 
+    def new_conversation() -> str:
+        nonlocal extra
+        extra += 1
+        return f"{prefix}-o{conversations + extra}"
+
     async def message(conversation: str) -> None:
-        await _timed(send, conversation, rng.choice(texts), result)
+        text = rng.choice(texts)
+        try:
+            await _timed(send, conversation, text, result)
+        except HandedOver:  # the same message, from a customer the bot still serves
+            conversation = new_conversation()
+            await _timed(send, conversation, text, result)
         idle.append(conversation)
 
     start = time.perf_counter()
     next_at = start
     while next_at < start + seconds:
         await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-        if idle:
-            conversation = idle.pop(rng.randrange(len(idle)))
-        else:
-            extra += 1
-            conversation = f"{prefix}-o{conversations + extra}"
+        conversation = idle.pop(rng.randrange(len(idle))) if idle else new_conversation()
         tasks.append(asyncio.create_task(message(conversation)))
         next_at += rng.expovariate(rate)
     await asyncio.gather(*tasks)

@@ -8,14 +8,23 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import yaml
 
-from bot.bench.load import SendFn
+from bot.bench.load import HandedOver, SendFn
 from bot.testing.fake_slack import FakeSlack
 from bot.testing.fake_telegram import FakeTelegram
-from bot.testing.servers import RunningBot
+from bot.testing.servers import PROJECT_ROOT, RunningBot
+
+#: The domain's responses that tell a customer a person is taking over.
+HANDOVER_RESPONSES = (
+    "utter_handoff_queued",
+    "utter_handoff_queued_no_estimate",
+    "utter_handoff_closed",
+)
 
 #: Sends one message and returns the ``time.monotonic()`` arrivals of the answer's first
 #: and last message at the platform.
@@ -32,16 +41,35 @@ class Route:
     answer: AnswerFn
 
 
-def rest_route(name: str, session: aiohttp.ClientSession, base_url: str) -> Route:
+def handover_notices(domain: Path = PROJECT_ROOT / "domain.yml") -> tuple[str, ...]:
+    """How the bot's "a person takes over" messages begin: each handoff response up to its
+    first placeholder or full stop (what survives every channel's formatting)."""
+    responses = yaml.safe_load(domain.read_text())["responses"]
+    return tuple(
+        variant["text"].split("{")[0].split(".")[0]
+        for name in HANDOVER_RESPONSES
+        for variant in responses.get(name, [])
+    )
+
+
+def rest_route(
+    name: str, session: aiohttp.ClientSession, base_url: str, notices: tuple[str, ...] = ()
+) -> Route:
     """Rasa's REST channel: the answer is in the HTTP response."""
+    handed: set[str] = set()
 
     async def send(conversation: str, text: str) -> None:
+        if conversation in handed:
+            raise HandedOver(conversation)
         async with session.post(
             f"{base_url}/webhooks/rest/webhook", json={"sender": conversation, "message": text}
         ) as reply:
             reply.raise_for_status()
-            if not await reply.json():
-                raise RuntimeError("no answer")
+            messages = await reply.json()
+        if not messages:
+            raise RuntimeError("no answer")
+        if any(str(m.get("text", "")).startswith(notices) for m in messages if notices):
+            handed.add(conversation)
 
     async def answer(conversation: str, text: str) -> tuple[float, float]:
         await send(conversation, text)
@@ -59,8 +87,14 @@ class AnswerWatch:
     the same for 1 or 50 conversations.
     """
 
-    def __init__(self, calls: list[Any], key_of: Callable[[Any], Hashable | None]) -> None:
-        self._calls, self._key_of = calls, key_of
+    def __init__(
+        self,
+        calls: list[Any],
+        key_of: Callable[[Any], Hashable | None],
+        notices: tuple[str, ...] = (),
+    ) -> None:
+        self._calls, self._key_of, self._notices = calls, key_of, notices
+        self._handed: set[Hashable] = set()  # keys whose conversation went to a person
         self._seen = len(calls)
         self._waiters: dict[Hashable, asyncio.Future[float]] = {}
         self._latest: dict[Hashable, float] = {}  # key -> arrival of its latest message
@@ -89,6 +123,11 @@ class AnswerWatch:
                 return last
             last = latest
 
+    def check(self, key: Hashable) -> None:
+        """Raises :class:`HandedOver` if the bot handed ``key``'s conversation to a person."""
+        if key in self._handed:
+            raise HandedOver(str(key))
+
     def expect(self, key: Hashable) -> None:
         """Registers interest before the message is sent (so a fast answer is not missed)."""
         self._waiters.setdefault(key, asyncio.get_running_loop().create_future())
@@ -100,6 +139,8 @@ class AnswerWatch:
                 if key is None:
                     continue
                 self._latest[key] = max(call.at, self._latest.get(key, call.at))
+                if self._notices and str(call.params.get("text", "")).startswith(self._notices):
+                    self._handed.add(key)
                 waiter = self._waiters.get(key)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(call.at)
@@ -111,15 +152,18 @@ def _number(conversation: str, space: int = 10**8) -> int:
     return zlib.crc32(conversation.encode()) % space + 1
 
 
-def slack_route(fake: FakeSlack, bot: RunningBot) -> Route:
+def slack_route(fake: FakeSlack, bot: RunningBot, notices: tuple[str, ...] = ()) -> Route:
     """Signed Events API requests to the bot's webhook; answered by chat.postMessage."""
     url = f"{bot.rasa_url}/webhooks/slack/events"
     watch = AnswerWatch(
-        fake.calls, lambda c: c.params.get("channel") if c.method == "chat.postMessage" else None
+        fake.calls,
+        lambda c: c.params.get("channel") if c.method == "chat.postMessage" else None,
+        notices,
     )
 
     async def send(conversation: str, text: str) -> float:
         channel = f"D{_number(conversation):09d}"
+        watch.check(channel)
         user = f"U{_number(conversation + 'u'):09d}"
         event = fake.workspace.wrap(fake.workspace.message(text, channel=channel, user=user))
         watch.expect(channel)
@@ -135,15 +179,16 @@ def slack_route(fake: FakeSlack, bot: RunningBot) -> Route:
     return Route("slack_http", send, answer)
 
 
-def telegram_route(fake: FakeTelegram) -> Route:
+def telegram_route(fake: FakeTelegram, notices: tuple[str, ...] = ()) -> Route:
     """Updates posted to the bot's webhook with the secret token; answered by sendMessage."""
     counter = itertools.count(1)
     watch = AnswerWatch(
-        fake.calls, lambda c: _chat(c.params) if c.method == "sendMessage" else None
+        fake.calls, lambda c: _chat(c.params) if c.method == "sendMessage" else None, notices
     )
 
     async def send(conversation: str, text: str) -> float:
         chat_id = _number(conversation)
+        watch.check(chat_id)
         update = fake.make.text(text, user_id=chat_id)
         update["update_id"] = 10**9 + next(counter)
         watch.expect(chat_id)

@@ -4,7 +4,8 @@ example ``rasa run``) with personal data masked in its logs.
 `bot run` and the test servers start the Rasa server, the action server and the worker this
 way. The known customers' names come from the profile store: before the program starts
 (waiting at most a few seconds), then every ``BOT_LOG_NAMES_REFRESH_SECONDS`` (default 30;
-0: only at start) from a daemon thread.
+0: only at start) from a daemon thread. A Rasa started this way also gets the hot-path
+shortcuts of :mod:`bot.runtime.rasa_hot_paths`.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if every > 0:
         _in_thread(keep_names_fresh(names, every))
     module, *rest = arguments
+    if module == "rasa":
+        from bot.runtime.rasa_hot_paths import install as install_hot_paths
+
+        install_hot_paths()
     sys.argv = [module, *rest]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
