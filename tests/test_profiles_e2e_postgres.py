@@ -29,7 +29,7 @@ async def production(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     url = f"{server.rsplit('/', 1)[0]}/{database}"
     endpoints = {
         "tracker_store": {
-            "type": "SQL",
+            "type": "bot.storage.remembering_tracker_store.RememberingTrackerStore",
             "dialect": "postgresql",
             "url": "127.0.0.1",
             "port": 5432,

@@ -22,7 +22,7 @@ def test_production_stores_come_from_the_environment() -> None:
     }
     endpoints = runtime_endpoints(PROJECT / "endpoints.yml", env=env)
     assert endpoints["tracker_store"] == {
-        "type": "SQL",
+        "type": "bot.storage.remembering_tracker_store.RememberingTrackerStore",
         "dialect": "postgresql",
         "url": "db.internal",
         "port": 5433,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import time
 import zlib
@@ -139,7 +140,8 @@ class AnswerWatch:
                 if key is None:
                     continue
                 self._latest[key] = max(call.at, self._latest.get(key, call.at))
-                if self._notices and str(call.params.get("text", "")).startswith(self._notices):
+                text = html.unescape(str(call.params.get("text", "")))  # Telegram's is HTML
+                if self._notices and text.startswith(self._notices):
                     self._handed.add(key)
                 waiter = self._waiters.get(key)
                 if waiter is not None and not waiter.done():

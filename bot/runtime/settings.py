@@ -29,19 +29,23 @@ def runtime_endpoints(template: Path, env: Mapping[str, str] = os.environ) -> di
     return endpoints
 
 
+#: Rasa's SQL tracker store, remembering each conversation's session between turns.
+TRACKER_STORE = "bot.storage.remembering_tracker_store.RememberingTrackerStore"
+
+
 def sql_store(url: str) -> dict[str, Any]:
-    """Rasa's SQL tracker store settings for a ``postgresql://`` or ``sqlite:///`` URL."""
+    """SQL tracker store settings for a ``postgresql://`` or ``sqlite:///`` URL."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         return {
-            "type": "SQL",
+            "type": TRACKER_STORE,
             "dialect": "sqlite",
             "db": parsed.path.lstrip("/") or ".state/tracker.db",
         }
     if parsed.scheme not in {"postgresql", "postgres"}:
         raise ValueError("BOT_TRACKER_STORE_URL must be postgresql://... or sqlite:///...")
     return {
-        "type": "SQL",
+        "type": TRACKER_STORE,
         "dialect": "postgresql",
         "url": parsed.hostname or "localhost",
         "port": parsed.port or 5432,

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from bot.privacy.launch import launch_command
+from bot.runtime.settings import TRACKER_STORE
 from bot.runtime.supervisor import Service, running
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +64,11 @@ async def running_bot(
         port, actions_port = port or free_port(), free_port()
         config = {
             "action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
-            "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(folder / "tracker.db")},
+            "tracker_store": {
+                "type": TRACKER_STORE,
+                "dialect": "sqlite",
+                "db": str(folder / "tracker.db"),
+            },
             "lock_store": {"type": "in_memory"},
             "event_broker": {"type": "bot.handoff.relay.RelayEventBroker"},
             **(endpoints or {}),
