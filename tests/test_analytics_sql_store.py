@@ -7,7 +7,6 @@ the analytics read exactly the rows the bot writes in production.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
 
 from bot.analytics.outcomes import KpiSettings
 from bot.analytics.parallel import build_report_parallel
@@ -23,7 +21,7 @@ from bot.analytics.reporting import build_report
 from bot.analytics.seed import event_rows, save_with_rasa
 from bot.analytics.sql_source import SqlEventSource
 from bot.analytics.synthetic import generate
-from bot.testing.services import require_postgres
+from bot.testing.services import postgres_database
 
 MONDAY = datetime(2026, 11, 2, tzinfo=timezone.utc).timestamp()
 SETTINGS = KpiSettings(as_of=MONDAY + 60 * 86400)
@@ -40,22 +38,19 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
         yield f"sqlite:///{path}", rasa_store
         rasa_store.engine.dispose()
         return
-    server = require_postgres()
-    name = f"analytics_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(server)
-    rasa_store = SQLTrackerStore(
-        dialect="postgresql", host=parts.hostname, port=parts.port, db=name, username=parts.username
-    )
-    try:
-        yield server.rsplit("/", 1)[0] + f"/{name}", rasa_store
-    finally:
-        rasa_store.engine.dispose()
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with postgres_database("analytics") as url:
+        parts = urlsplit(url)
+        rasa_store = SQLTrackerStore(
+            dialect="postgresql",
+            host=parts.hostname,
+            port=parts.port,
+            db=parts.path.lstrip("/"),
+            username=parts.username,
+        )
+        try:
+            yield url, rasa_store
+        finally:
+            rasa_store.engine.dispose()
 
 
 async def seeded(store: tuple[str, Any], count: int = 20) -> SqlEventSource:

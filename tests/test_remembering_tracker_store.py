@@ -4,7 +4,6 @@ and PostgreSQL, without reading a remembered conversation back."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.storage.remembering_tracker_store import RememberingTrackerStore
-from bot.testing.services import require_postgres
+from bot.testing.services import postgres_database
 
 DOMAIN = Domain.from_dict({"slots": {"topic": {"type": "any", "mappings": []}}})
 SENDER = "telegram:4242"
@@ -38,24 +37,15 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
     if request.param == "sqlite":
         yield {"dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
         return
-    server = require_postgres()
-    name = f"remember_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(server)
-    try:
+    with postgres_database("remember") as url:
+        parts = urlsplit(url)
         yield {
             "dialect": "postgresql",
             "host": parts.hostname,
             "port": parts.port,
-            "db": name,
+            "db": parts.path.lstrip("/"),
             "username": parts.username,
         }
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 class Published(EventBroker):
