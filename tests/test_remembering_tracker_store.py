@@ -177,10 +177,14 @@ async def test_a_remembered_conversation_is_not_read_back_from_the_table(
 async def test_memory_holds_at_most_remember_conversations_for_remember_seconds(
     database: dict[str, Any],
 ) -> None:
-    ours = RememberingTrackerStore(domain=DOMAIN, remember=2, remember_seconds=0.3, **database)
+    ours = RememberingTrackerStore(domain=DOMAIN, remember=2, remember_seconds=0.6, **database)
     for number in range(3):
         await take_turn(ours, turn(1000, "hi", new_session=True), sender=f"telegram:{number}")
     assert ours.remembered() == ["telegram:1", "telegram:2"]
+    await asyncio.sleep(0.4)
+    await take_turn(ours, turn(1010, "still here"), sender="telegram:2")
+    await asyncio.sleep(0.4)  # no call in between: the expired one goes by itself
+    assert ours.remembered() == ["telegram:2"]
     await asyncio.sleep(0.4)
     assert ours.remembered() == []
     assert await ours.retrieve("telegram:0") is not None  # read from the table again

@@ -20,6 +20,7 @@ session's events in memory:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import OrderedDict
@@ -86,6 +87,7 @@ class RememberingTrackerStore(TrackerStore):
         self._engine = engine
         self._remember, self._remember_seconds = int(remember), float(remember_seconds)
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
+        self._sweep: asyncio.TimerHandle | None = None
 
     @property
     def domain(self) -> Domain:
@@ -98,7 +100,6 @@ class RememberingTrackerStore(TrackerStore):
 
     def remembered(self) -> list[str]:
         """The conversations held in memory, least recently used first."""
-        self._expire(time.monotonic())
         return list(self._sessions)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
@@ -161,6 +162,23 @@ class RememberingTrackerStore(TrackerStore):
             ):
                 break
             self._sessions.popitem(last=False)
+        self._schedule_sweep(now)
+
+    def _schedule_sweep(self, now: float) -> None:
+        """Expiry without traffic: a timer on the event loop for the oldest session's end."""
+        if self._sweep is not None or not self._sessions:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a script): expiry happens at the next call
+            return
+        oldest = next(iter(self._sessions.values()))
+        delay = max(0.0, oldest.used + self._remember_seconds - now) + 0.01
+        self._sweep = loop.call_later(delay, self._swept)
+
+    def _swept(self) -> None:
+        self._sweep = None
+        self._expire(time.monotonic())
 
     # -- SQL --------------------------------------------------------------------------------
     def _marker(self, sender_id: str) -> tuple[int, int | None]:
