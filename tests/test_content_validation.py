@@ -93,3 +93,19 @@ def _first_example(project: Path) -> str:
     from bot.faq.knowledge_base import load_knowledge_base
 
     return next(load_knowledge_base([project / "data"]).entries).examples[0]
+
+
+def test_stories_without_a_policy_that_learns_them_are_reported(project: Path) -> None:
+    shutil.copy(PROJECT / "config.yml", project / "config.yml")
+    assert validate_project(project) == []
+    (project / "data" / "stories.yml").write_text(
+        'version: "3.1"\nstories:\n  - story: greet\n    steps:\n'
+        "      - intent: greet\n      - action: utter_greet\n"
+    )
+    [finding] = validate_project(project)
+    assert str(finding).startswith(f"{project / 'data' / 'stories.yml'}:3: these stories")
+    config = (project / "config.yml").read_text()
+    (project / "config.yml").write_text(
+        config.replace("  - name: RulePolicy", "  - name: MemoizationPolicy\n  - name: RulePolicy")
+    )
+    assert validate_project(project) == []

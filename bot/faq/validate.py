@@ -2,7 +2,8 @@
 
 On top of ``rasa data validate``: every FAQ entry has an answer and a topic, no
 duplicate or near-duplicate examples across entries and intents, every response a
-rule or story uses exists, and every answer fits the channels' message limits.
+rule or story uses exists, every answer fits the channels' message limits, and stories
+are only written when a policy in ``config.yml`` learns from them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from bot.faq.yaml_source import ContentError, line_of, load_yaml
 MAX_ANSWER_CHARS = 3000
 MIN_EXAMPLES = 12
 NEAR_DUPLICATE_JACCARD = 0.85
+#: The policies that learn from stories (the dialogue is otherwise rules only: RulePolicy).
+STORY_POLICIES = frozenset({"MemoizationPolicy", "AugmentedMemoizationPolicy", "TEDPolicy"})
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -55,6 +58,7 @@ def validate_project(root: Path) -> list[Finding]:
         domain = load_yaml(root / "domain.yml") or {}
         nlu_examples = list(_nlu_examples(_yaml_files(root / "data")))
         used = list(_used_responses([*_yaml_files(root / "data"), *_yaml_files(root / "tests")]))
+        config = load_yaml(root / "config.yml") if (root / "config.yml").exists() else None
     except ContentError as error:
         return [Finding(error.path, error.line, error.message)]
     findings = [*check_entries(knowledge_base), *check_answer_lengths(knowledge_base, domain)]
@@ -65,6 +69,8 @@ def validate_project(root: Path) -> list[Finding]:
     ]
     findings += check_duplicates([*faq_examples, *nlu_examples])
     findings += check_responses_exist(knowledge_base, domain, used)
+    if isinstance(config, dict):
+        findings += check_stories_are_learned(_yaml_files(root / "data"), config, root)
     return findings
 
 
@@ -163,6 +169,26 @@ def check_responses_exist(
                 path,
                 line,
                 f"the response '{action}' is used but not defined in domain.yml or data/faq",
+            )
+
+
+def check_stories_are_learned(
+    paths: Iterable[Path], config: dict[str, Any], root: Path
+) -> Iterator[Finding]:
+    """Stories in ``data/`` need a policy that learns from them; ``RulePolicy`` does not."""
+    names = {str(p.get("name")) for p in config.get("policies") or [] if isinstance(p, dict)}
+    if names & STORY_POLICIES:
+        return
+    for path in paths:
+        document = load_yaml(path)
+        stories = document.get("stories") if isinstance(document, dict) else None
+        if stories:
+            first = stories[0]
+            yield Finding(
+                path,
+                line_of(first) if isinstance(first, dict) else None,
+                "these stories would be ignored: no policy in config.yml learns from stories"
+                " (add MemoizationPolicy, or write them as rules in data/rules.yml)",
             )
 
 
