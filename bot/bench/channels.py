@@ -237,7 +237,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     async with AsyncExitStack() as stack:
         from bot.bench.project import project_bot
 
-        bot, slack, telegram, server_pids = await stack.enter_async_context(project_bot())
+        bot, slack, telegram, server_pids = await stack.enter_async_context(
+            project_bot(tracker_store=args.tracker_store)
+        )
         session = await stack.enter_async_context(aiohttp.ClientSession())
         print("project:", flush=True)
         notices = handover_notices()
@@ -329,6 +331,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=ROUTES,
         default=list(ROUTES),
         help="measure only these routes (default: all; ratios need stock_rest and project_rest)",
+    )
+    parser.add_argument(
+        "--tracker-store",
+        default=None,
+        help="the project's tracker store type (default: the project's own; SQL: Rasa's, for"
+        " an A/B)",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")

@@ -24,6 +24,7 @@ WEBHOOK_PATH = "/webhooks/telegram/webhook"
 @asynccontextmanager
 async def project_bot(
     folder: Path = STATE / "project",
+    tracker_store: str | None = None,
 ) -> AsyncIterator[tuple[RunningBot, FakeSlack, FakeTelegram, Callable[[], list[int]]]]:
     slack = FakeSlack()
     await slack.start()
@@ -54,7 +55,16 @@ async def project_bot(
                 "SLACK_SIGNING_SECRET": "",
                 "BOT_SQLITE_PATH": str(folder / "bot.db"),
             }
-            async with running_bot(credentials, env=env, state=folder, port=port) as bot:
+            # the tracker store type (default: the project's); "SQL" is Rasa's own
+            endpoints = None
+            if tracker_store:
+                db = str(folder / "tracker.db")
+                endpoints = {
+                    "tracker_store": {"type": tracker_store, "dialect": "sqlite", "db": db}
+                }
+            async with running_bot(
+                credentials, env=env, state=folder, port=port, endpoints=endpoints
+            ) as bot:
                 await _webhook_registered(telegram)
                 yield bot, slack, telegram, lambda: list(bot.pids)
     finally:
