@@ -117,6 +117,21 @@ async def test_a_conversation_reads_back_exactly_as_rasas_own_store_reads_it(
     assert await ours.keys() == [SENDER]
 
 
+async def test_the_rows_written_are_the_rows_rasas_store_writes(database: dict[str, Any]) -> None:
+    ours, stock = both(database)
+    script = [turn(1000, "hi", new_session=True), turn(1010, "my bill")]
+    for events in script:
+        await take_turn(ours, events)
+        await take_turn(stock, events, sender="stock:4242")
+    columns = "type_name, timestamp, intent_name, action_name, data"
+    query = f"SELECT {columns} FROM events WHERE sender_id = :s ORDER BY id"
+    with stock.session_scope() as db:
+        mine = db.execute(sa.text(query), {"s": SENDER}).all()
+        theirs = db.execute(sa.text(query), {"s": "stock:4242"}).all()
+    assert len(mine) == sum(len(events) for events in script)
+    assert [tuple(row) for row in mine] == [tuple(row) for row in theirs]
+
+
 async def test_what_another_rasa_instance_wrote_is_read(database: dict[str, Any]) -> None:
     ours, other = both(database)
     await take_turn(ours, turn(1000, "hi", new_session=True))

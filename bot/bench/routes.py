@@ -69,7 +69,7 @@ def rest_route(
             messages = await reply.json()
         if not messages:
             raise RuntimeError("no answer")
-        if any(str(m.get("text", "")).startswith(notices) for m in messages if notices):
+        if notices and any(str(m.get("text", "")).startswith(notices) for m in messages):
             handed.add(conversation)
 
     async def answer(conversation: str, text: str) -> tuple[float, float]:

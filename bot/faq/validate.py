@@ -70,7 +70,7 @@ def validate_project(root: Path) -> list[Finding]:
     findings += check_duplicates([*faq_examples, *nlu_examples])
     findings += check_responses_exist(knowledge_base, domain, used)
     if isinstance(config, dict):
-        findings += check_stories_are_learned(_yaml_files(root / "data"), config, root)
+        findings += check_stories_are_learned(_yaml_files(root / "data"), config)
     return findings
 
 
@@ -172,9 +172,7 @@ def check_responses_exist(
             )
 
 
-def check_stories_are_learned(
-    paths: Iterable[Path], config: dict[str, Any], root: Path
-) -> Iterator[Finding]:
+def check_stories_are_learned(paths: Iterable[Path], config: dict[str, Any]) -> Iterator[Finding]:
     """Stories in ``data/`` need a policy that learns from them; ``RulePolicy`` does not."""
     names = {str(p.get("name")) for p in config.get("policies") or [] if isinstance(p, dict)}
     if names & STORY_POLICIES:

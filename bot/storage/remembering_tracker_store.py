@@ -2,17 +2,17 @@
 
 Stock Rasa reads a conversation's whole session from SQL, and parses it, on every message;
 with an event broker it reads it once more on every save, to find the new events. Both
-reads grow with the conversation (docs/benchmarks.md). This store writes through Rasa's own
-``SQLTrackerStore`` to the same table, and keeps, per conversation, the stored JSON of the
-session's events in memory:
+reads grow with the conversation (docs/benchmarks.md). This store writes the same rows to
+Rasa's SQL table (``SQLTrackerStore.SQLEvent``) and keeps, per conversation, the stored
+JSON of the session's events in memory:
 
 - ``retrieve`` asks SQL only how many events the conversation has and the highest id. When
   that is what this process last wrote or read, the remembered events are the answer: the
   same rows, in the same order, with the same session filter as a fresh read. Otherwise
   (another Rasa instance wrote to the conversation, forget-me deleted it, or it was never
   seen) it reads from SQL.
-- ``save`` sends the events after the retrieved ones to the event broker without reading
-  them back, then stores them with Rasa's store.
+- ``save`` sends the events after the retrieved ones to the event broker and inserts them,
+  without reading the session back or counting it first.
 - At most ``remember`` conversations are kept (least recently used go first), each for at
   most ``remember_seconds`` after its last turn, so a forgotten customer's words do not
   linger in memory.
@@ -21,6 +21,7 @@ session's events in memory:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections import OrderedDict
@@ -33,6 +34,7 @@ from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 DEFAULT_REMEMBER = 1000
 DEFAULT_REMEMBER_SECONDS = 600.0
@@ -79,8 +81,9 @@ class RememberingTrackerStore(TrackerStore):
     ) -> None:
         super().__init__(domain, event_broker)
         self._sql = SQLTrackerStore(domain=domain, host=host, event_broker=None, **sql)
-        # its own reads keep their connection: Rasa's engine opens a new SQLite connection
-        # for every session (about 1.6 ms each); all calls come from Rasa's event loop thread
+        # Rasa's store creates the table and serves the rare calls (keys, full trackers).
+        # Reads and writes here keep their connection: Rasa's engine opens a new SQLite
+        # connection for every session (about 1.6 ms each).
         engine = self._sql.engine
         if engine.dialect.name == "sqlite":
             engine = sa.create_engine(engine.url, poolclass=sa.pool.SingletonThreadPool)
@@ -112,19 +115,33 @@ class RememberingTrackerStore(TrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         sender_id = tracker.sender_id
         session = self._session(sender_id)
-        new_events = list(tracker.events)[len(session.rows) :]
-        if self.event_broker is not None:
-            for event in new_events:
-                self.event_broker.publish({"sender_id": sender_id, **event.as_dict()})
-        await self._sql.save(tracker)
-        count, last_id = self._marker(sender_id)
-        if count != session.count + len(new_events):  # someone else wrote meanwhile
+        new_events = list(itertools.islice(tracker.events, len(session.rows), None))
+        if not new_events:
+            return
+        rows, stored = [], []
+        for event in new_events:  # the columns Rasa's SQL store writes, the same way
+            data = event.as_dict()
+            if self.event_broker is not None:
+                self.event_broker.publish({"sender_id": sender_id, **data})
+            text, at = json.dumps(data), data.get("timestamp")
+            intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
+            rows.append(
+                {
+                    "sender_id": sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": at,
+                    "intent_name": intent,
+                    "action_name": data.get("name"),
+                    "data": text,
+                }
+            )
+            stored.append((event.type_name, at, text))
+        with self._engine.begin() as db:
+            db.execute(sa.insert(SQLTrackerStore.SQLEvent.__table__), rows)
+            count, last_id = db.execute(_marker_query(sender_id)).one()
+        if count != session.count + len(rows):  # someone else wrote meanwhile
             self._sessions.pop(sender_id, None)
             return
-        stored = []
-        for event in new_events:  # as Rasa's store wrote them
-            data = event.as_dict()
-            stored.append((event.type_name, data.get("timestamp"), json.dumps(data)))
         self._keep(sender_id, _Session(count, last_id, latest_session(session.rows + stored)))
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
@@ -182,12 +199,8 @@ class RememberingTrackerStore(TrackerStore):
 
     # -- SQL --------------------------------------------------------------------------------
     def _marker(self, sender_id: str) -> tuple[int, int | None]:
-        events = SQLTrackerStore.SQLEvent
-        query = sa.select(sa.func.count(events.id), sa.func.max(events.id)).where(
-            events.sender_id == sender_id
-        )
         with self._engine.connect() as db:
-            count, last_id = db.execute(query).one()
+            count, last_id = db.execute(_marker_query(sender_id)).one()
         return int(count), last_id
 
     def _read(self, sender_id: str) -> _Session:
@@ -201,3 +214,11 @@ class RememberingTrackerStore(TrackerStore):
             rows = db.execute(query).all()
         stored = [(kind, at, data) for _, kind, at, data in rows]
         return _Session(len(rows), rows[-1][0] if rows else None, latest_session(stored))
+
+
+def _marker_query(sender_id: str) -> Any:
+    """The conversation's event count and highest id: they change with any write."""
+    events = SQLTrackerStore.SQLEvent
+    return sa.select(sa.func.count(events.id), sa.func.max(events.id)).where(
+        events.sender_id == sender_id
+    )
