@@ -19,6 +19,7 @@ from bot.handoff.rasa_api import RasaConversations
 from bot.handoff.sqlite_store import SqliteTicketStore
 from bot.handoff.texts import domain_texts
 from bot.handoff.tickets import TicketState
+from bot.runtime.settings import LOCK_STORE
 from bot.testing.servers import PROJECT_ROOT, RunningBot, running_bot
 from bot.testing.services import require_postgres, require_redis
 
@@ -83,7 +84,7 @@ async def test_two_rasa_servers_share_postgres_and_redis_without_losing_or_dupli
             "password": "",
         },
         "lock_store": {
-            "type": "redis",
+            "type": LOCK_STORE,
             "url": "127.0.0.1",
             "port": 6379,
             "db": 1,

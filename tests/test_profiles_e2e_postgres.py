@@ -13,6 +13,7 @@ import pytest_asyncio
 import redis.asyncio as redis
 from profiles_platforms import Platforms, serving_both, traces, until
 
+from bot.runtime.settings import LOCK_STORE
 from bot.testing.services import require_postgres, require_redis
 from bot.testing.telegram_updates import GROUP_ID
 
@@ -38,7 +39,7 @@ async def production(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
             "password": "",
         },
         "lock_store": {
-            "type": "redis",
+            "type": LOCK_STORE,
             "url": "127.0.0.1",
             "port": 6379,
             "db": REDIS_DB,

@@ -30,7 +30,7 @@ def test_production_stores_come_from_the_environment() -> None:
         "username": "support",
         "password": "s3cret",
     }
-    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["lock_store"]["type"] == "bot.storage.redis_lock_store.RedisTicketLockStore"
     assert (endpoints["lock_store"]["url"], endpoints["lock_store"]["port"]) == (
         "cache.internal",
         6380,

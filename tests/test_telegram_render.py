@@ -150,6 +150,15 @@ def test_settings_from_credentials_and_env() -> None:
     assert "bad secret" not in str(error.value)
 
 
+def test_several_rasa_workers_need_the_webhook_since_polling_runs_once() -> None:
+    workers = {"SANIC_WORKERS": "2"}
+    with pytest.raises(SettingsError, match="TELEGRAM_MODE=webhook"):
+        TelegramSettings.load({"token": "2:x"}, workers)
+    webhook = {"token": "2:x", "mode": "webhook", "secret_token": "s3cret"}
+    assert TelegramSettings.load(webhook, workers).mode == "webhook"
+    assert TelegramSettings.load({"token": "2:x"}, {"SANIC_WORKERS": "1"}).mode == "polling"
+
+
 def test_typing_delay_from_credentials() -> None:
     assert TelegramSettings.load({"token": "2:x"}, {}).typing_after == 0.5
     assert TelegramSettings.load({"token": "2:x", "typing_after": "0"}, {}).typing_after == 0.0

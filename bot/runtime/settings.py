@@ -29,6 +29,8 @@ def runtime_endpoints(template: Path, env: Mapping[str, str] = os.environ) -> di
     return endpoints
 
 
+#: Rasa's conversation lock on Redis, each step atomic (bot/storage/redis_lock_store.py).
+LOCK_STORE = "bot.storage.redis_lock_store.RedisTicketLockStore"
 #: Rasa's SQL tracker store, remembering each conversation's session between turns.
 TRACKER_STORE = "bot.storage.remembering_tracker_store.RememberingTrackerStore"
 
@@ -56,15 +58,16 @@ def sql_store(url: str) -> dict[str, Any]:
 
 
 def redis_store(url: str) -> dict[str, Any]:
-    """Rasa's Redis lock store settings for a ``redis://host:port/db`` URL."""
+    """The Redis lock store's settings for a ``redis://host:port/db`` URL (our
+    ``RedisTicketLockStore``: Rasa's own is unsafe with more than one Rasa process)."""
     parsed = urlparse(url)
     return {
-        "type": "redis",
+        "type": LOCK_STORE,
         "url": parsed.hostname or "localhost",
         "port": parsed.port or 6379,
         "db": int(parsed.path.lstrip("/") or 0),
         "password": parsed.password,
-        "key_prefix": "support_bot",
+        "key_prefix": "support_bot:lock:",
     }
 
 

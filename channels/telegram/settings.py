@@ -68,6 +68,11 @@ class TelegramSettings:
         mode = (values["mode"] or "polling").lower()
         if mode not in ("polling", "webhook"):
             raise SettingsError(f"{ENV_VARS['mode']} must be polling or webhook, not {mode!r}")
+        if mode == "polling" and (env.get("SANIC_WORKERS") or "1").strip() != "1":
+            raise SettingsError(
+                "long polling runs in one process, and SANIC_WORKERS starts several:"
+                f" set {ENV_VARS['mode']}=webhook to run more than one Rasa worker"
+            )
         secret = values["secret_token"]
         if secret and not _SECRET.match(secret):
             raise SettingsError(f"{ENV_VARS['secret_token']} may use only A-Z a-z 0-9 _ - (1-256)")

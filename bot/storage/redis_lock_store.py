@@ -1,0 +1,147 @@
+"""``RedisTicketLockStore``: Rasa's conversation lock on Redis, safe across processes.
+
+Rasa's own ``RedisLockStore`` reads a conversation's lock, adds a ticket and writes the
+lock back in three separate calls. Two Rasa servers (or ``SANIC_WORKERS`` of one) taking
+a ticket at the same moment both get the same number, both think it is their turn, and
+handle two messages of one conversation at once: one turn's events are then lost (the
+tracker store saves "the events after the ones already stored", which the other turn has
+just written). RasaHQ/rasa#9213 reports it; the fix went into Rasa Pro only.
+
+This store keeps Rasa's semantics (tickets served in the order taken, a ticket expires
+after ``lock_lifetime``, ``LockError`` when a waiting ticket expired) with every step one
+atomic Lua script on Redis's own clock. Waiting polls quickly at first (10 ms, doubling up
+to ``wait_time_in_seconds``) instead of Rasa's fixed second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
+from rasa.utils.endpoints import EndpointConfig
+
+logger = logging.getLogger(__name__)
+DEFAULT_PREFIX = "support_bot:lock:"
+FIRST_WAIT = 0.01
+
+# A ticket is a unique token, ordered by its number in the queue. KEYS: counter, queue
+# (token by number), expiry (token by expiry ms); ARGV: lifetime ms, token
+_ISSUE = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local lifetime = tonumber(ARGV[1])
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[1]), ARGV[2])
+redis.call('ZADD', KEYS[3], now + lifetime, ARGV[2])
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, 2 * lifetime + 1000) end
+return 1
+"""
+# KEYS: queue, expiry; ARGV: token. 0: acquired; n > 0: tickets ahead; -1: ticket expired
+_TRY = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+for _, token in ipairs(expired) do redis.call('ZREM', KEYS[1], token) end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
+if rank == false then return -1 end
+return rank
+"""
+# KEYS: counter, queue, expiry; ARGV: token. The last ticket out removes every key.
+_RELEASE = """
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+if redis.call('ZCARD', KEYS[2]) == 0 then redis.call('DEL', KEYS[1], KEYS[2], KEYS[3]) end
+return 1
+"""
+
+
+class RedisTicketLockStore(LockStore):  # type: ignore[misc]
+    """Rasa's ticket lock per conversation, each step atomic on Redis.
+
+    ``endpoints.yml``: ``type: bot.storage.redis_lock_store.RedisTicketLockStore`` with
+    ``url`` (host), ``port``, ``db``, ``password``, ``key_prefix``; ``BOT_LOCK_STORE_URL``
+    sets it up (docs/configuration.md). Rasa only ever calls :meth:`lock`.
+    """
+
+    def __init__(
+        self,
+        endpoint_config: EndpointConfig | None = None,
+        *,
+        client: Any = None,
+        key_prefix: str = DEFAULT_PREFIX,
+    ) -> None:
+        super().__init__()
+        settings = dict(endpoint_config.kwargs) if endpoint_config else {}
+        self.key_prefix = str(settings.pop("key_prefix", None) or key_prefix)
+        if client is None:
+            from redis.asyncio import Redis
+
+            client = Redis(
+                host=(endpoint_config.url if endpoint_config else None) or "localhost",
+                port=int(settings.get("port") or 6379),
+                db=int(settings.get("db") or 0),
+                password=settings.get("password"),
+                ssl=bool(settings.get("use_ssl", False)),
+            )
+        self.client = client
+        self._issue = client.register_script(_ISSUE)
+        self._try = client.register_script(_TRY)
+        self._release = client.register_script(_RELEASE)
+
+    def _keys(self, conversation_id: str) -> list[str]:
+        base = f"{self.key_prefix}{conversation_id}"
+        return [f"{base}:counter", f"{base}:queue", f"{base}:expiry"]
+
+    async def issue(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> str:
+        """Takes the conversation's next ticket (a token)."""
+        token = uuid.uuid4().hex
+        lifetime = max(1, int(lock_lifetime * 1000))
+        await self._issue(keys=self._keys(conversation_id), args=[lifetime, token])
+        return token
+
+    async def ahead(self, conversation_id: str, ticket: str) -> int:
+        """How many live tickets come before ``ticket`` (0: its turn; -1: it expired)."""
+        return int(await self._try(keys=self._keys(conversation_id)[1:], args=[ticket]))
+
+    async def release(self, conversation_id: str, ticket: str) -> None:
+        """Gives the turn to the next ticket; the last one out leaves no key behind."""
+        await self._release(keys=self._keys(conversation_id), args=[ticket])
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncIterator[TicketLock]:
+        """Waits for the conversation's turn (tickets in the order taken); ``LockError``
+        when the ticket expired while waiting or Redis cannot be reached."""
+        try:
+            ticket = await self.issue(conversation_id, lock_lifetime)
+        except Exception as error:
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+        try:
+            wait = FIRST_WAIT
+            while (ahead := await self.ahead(conversation_id, ticket)) != 0:
+                if ahead < 0:
+                    raise LockError(
+                        f"Could not acquire lock for conversation_id '{conversation_id}'."
+                    )
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, max(wait_time_in_seconds, FIRST_WAIT))
+            yield TicketLock(conversation_id)
+        finally:
+            try:
+                await self.release(conversation_id, ticket)
+            except Exception:  # the ticket expires by itself after lock_lifetime
+                logger.exception("could not release the lock of a conversation")
+
+    async def close(self) -> None:
+        """Closes the Redis connections."""
+        await self.client.close()
