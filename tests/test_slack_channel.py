@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import LockError
 
 from bot.delivery.store import SqliteDeliveryStore
+from bot.handoff.service import HandoffServices
+from bot.handoff.tickets import EscalationReason
 from bot.privacy.log_redaction import known_names
 from channels.slack.channel import _Runtime
 from channels.slack.config import settings_from
@@ -96,6 +99,23 @@ async def test_dm_reaches_rasa_and_answer_is_rendered(
     section = post.params["blocks"][0]["text"]
     assert section["type"] == "mrkdwn"
     assert section["text"].replace("\u200b", "") == "You said: *my router &amp; &lt;modem&gt;*"
+
+
+async def test_a_message_rasa_fails_on_gets_an_apology_and_a_ticket(
+    fake_slack: FakeSlack, tmp_path: Path, handoff_here: HandoffServices
+) -> None:
+    def fail(message: UserMessage) -> None:
+        raise LockError(f"Could not acquire lock for conversation_id '{message.sender_id}'.")
+
+    w = fake_slack.workspace
+    async with running(fake_slack, tmp_path / "bot.db", Recorder(fail)):
+        await fake_slack.send_envelope("events_api", w.wrap(w.message("is there an outage?")))
+        [post] = await fake_slack.wait_for("chat.postMessage")
+    text = post.params["blocks"][0]["text"]["text"]
+    assert "support team" in text and "number 1" in text
+    ticket = await handoff_here.store.find_open(f"slack:{w.dm_channel}")
+    assert ticket is not None and ticket.reason is EscalationReason.BOT_FAILURE
+    assert [t.text for t in ticket.last_turns] == ["is there an outage?"]
 
 
 async def test_customer_name_is_masked_in_logs_from_the_first_message(

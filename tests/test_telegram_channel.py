@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from rasa.core.channels.channel import UserMessage
-from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.lock_store import InMemoryLockStore, LockError
 
 from bot.delivery.store import SqliteDeliveryStore
+from bot.handoff.service import HandoffServices
+from bot.handoff.tickets import EscalationReason
 from bot.privacy.log_redaction import known_names
 from bot.testing.fake_telegram import FakeTelegram
 from bot.testing.telegram_updates import GROUP_ID
@@ -44,9 +46,12 @@ class StubRasa:
     executed: list[tuple[str, str]] = field(default_factory=list)
     logged: list[UserMessage] = field(default_factory=list)
     thinking: float = 0.0  # seconds each turn takes before the answer
+    failure: Exception | None = None  # raised for every message instead of answering
 
     async def on_new_message(self, message: UserMessage) -> None:
         self.received.append(message)
+        if self.failure is not None:
+            raise self.failure
         await asyncio.sleep(self.thinking)
         await message.output_channel.send_response(message.sender_id, dict(self.reply))
 
@@ -115,6 +120,19 @@ async def test_private_message_reaches_rasa_and_reply_is_html(harness: Harness) 
     keyboard = answer["reply_markup"]["inline_keyboard"]
     assert [b["text"] for row in keyboard for b in row] == ["Yes", "That one"]
     assert fake.calls_of("sendChatAction")
+
+
+async def test_a_message_rasa_fails_on_gets_an_apology_and_a_ticket(
+    harness: Harness, handoff_here: HandoffServices
+) -> None:
+    fake = harness.fake
+    harness.rasa.failure = LockError("Could not acquire lock for conversation_id 'telegram:102'.")
+    await fake.inject(fake.make.text("is there an outage?", user_id=102))
+    (apology,) = await fake.wait_for_messages(102)
+    assert "support team" in apology["text"] and "number 1" in apology["text"]
+    ticket = await handoff_here.store.find_open("telegram:102")
+    assert ticket is not None and ticket.reason is EscalationReason.BOT_FAILURE
+    assert [t.text for t in ticket.last_turns] == ["is there an outage?"]
 
 
 async def test_typing_runs_alongside_rasa_but_never_after_the_answer(harness: Harness) -> None:

@@ -40,6 +40,7 @@ class EscalationReason(str, Enum):
     LOW_CONFIDENCE = "low_confidence"
     NEGATIVE_SENTIMENT = "negative_sentiment"
     HUMAN_ONLY_TOPIC = "human_only_topic"
+    BOT_FAILURE = "bot_failure"  # the bot could not answer a message (bot/handoff/bot_failure.py)
 
 
 @dataclass(frozen=True)

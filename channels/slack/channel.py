@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.retry import DeliveryFailed
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
+from bot.handoff.bot_failure import answer_failure
 from bot.privacy.log_redaction import known_names
 from channels.slack.agent_desk import SlackAgents, display_name
 from channels.slack.bolt_app import build_app
@@ -226,6 +227,9 @@ class _Runtime:
         except Exception:
             logger.exception(
                 "Rasa failed to handle a Slack message for %s", inbound.conversation.sender_id
+            )
+            await answer_failure(
+                self.output, inbound.conversation.sender_id, CHANNEL, inbound.text, metadata
             )
 
     async def _known(self, sender_id: str) -> bool:

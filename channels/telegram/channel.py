@@ -23,6 +23,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
+from bot.handoff.bot_failure import answer_failure
 from bot.privacy.log_redaction import known_names
 from channels.telegram.agent_desk import TelegramAgents
 from channels.telegram.agent_render import is_handoff_callback
@@ -296,9 +297,13 @@ class TelegramInput(InputChannel):
         self, text: str, output: TelegramOutput, sender_id: str, metadata: dict[str, Any]
     ) -> None:
         assert self._on_new_message is not None
-        await self._on_new_message(
-            UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
-        )
+        try:
+            await self._on_new_message(
+                UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
+            )
+        except Exception:
+            logger.exception("Rasa failed to handle a Telegram message for %s", sender_id)
+            await answer_failure(output, sender_id, self.name(), text, metadata)
 
     # -- helpers -----------------------------------------------------------------------
     async def _first_time(self, update: Update) -> bool:
