@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 import yaml
 
+from bot.bench.cpu import CpuSnapshot, cpu_per_message, peak_memory_mb, settle
 from bot.bench.load import HandedOver, LoadResult, closed_loop, open_loop
 from bot.bench.routes import (
     Route,
@@ -39,6 +40,8 @@ from bot.testing.servers import PROJECT_ROOT, free_port
 
 STATE = PROJECT_ROOT / ".state" / "bench"
 STOCK = STATE / "stock-rasa-init"
+STOCK_PROCESSES = ("Rasa server",)
+PROJECT_PROCESSES = ("action server", "Rasa server")  # the order of RunningBot.pids
 ROUTES = ("stock_rest", "project_rest", "slack_http", "telegram_webhook")
 
 
@@ -64,45 +67,6 @@ def ensure_stock_assistant() -> Path:
     return max(models.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
 
 
-def peak_memory_mb(pids: list[int]) -> float:
-    """Summed peak resident memory (VmHWM) of the server processes, in MB."""
-    total = 0
-    for pid in pids:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        total += next(
-            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")), 0
-        )
-    return round(total / 1024, 1)
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time consumed so far by the processes."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-async def settle(pids: list[int], idle: float = 0.05, timeout: float = 180.0) -> None:
-    """Waits until the servers are idle (under ``idle`` of a core for a second)."""
-    deadline = time.monotonic() + timeout
-    before = cpu_seconds(pids)
-    while time.monotonic() < deadline:
-        await asyncio.sleep(1.0)
-        now = cpu_seconds(pids)
-        if now - before < idle:
-            return
-        before = now
-    print(f"  (servers still busy after {timeout:.0f}s; measuring anyway)", flush=True)
-
-
 @asynccontextmanager
 async def stock_server() -> AsyncIterator[tuple[str, list[int]]]:
     model = ensure_stock_assistant()
@@ -120,16 +84,22 @@ async def stock_server() -> AsyncIterator[tuple[str, list[int]]]:
 
 
 async def measure(
-    route: Route, args: argparse.Namespace, pids: Callable[[], list[int]]
+    route: Route,
+    args: argparse.Namespace,
+    pids: Callable[[], list[int]],
+    processes: Sequence[str],
 ) -> dict[str, Any]:
-    """Warm up, then closed loop and open loop through one route."""
+    """Warm up, then closed loop and open loop through one route. The closed loop also
+    records each process's CPU time per answered message (``processes`` names ``pids``)."""
     messages = texts()
     run = f"{route.name}-{time.time_ns()}"
     await settle(pids())  # the previous route's backlog must not slow this one
     await closed_loop(route.send, messages, conversations=5, seconds=3.0, prefix=f"{run}-warm")
+    before = CpuSnapshot.take(pids())
     closed = await closed_loop(
         route.send, messages, conversations=args.conversations, seconds=args.seconds, prefix=run
     )
+    cpu = cpu_per_message(before, CpuSnapshot.take(pids()), processes, closed.messages)
     single = await closed_loop(
         route.send, messages, conversations=1, seconds=min(args.seconds, 10.0), prefix=f"{run}-1"
     )
@@ -137,13 +107,23 @@ async def measure(
         route.send, messages, rate=args.rate, seconds=args.seconds, prefix=f"{run}-open"
     )
     result = {
-        "closed_loop": closed.summary(),
+        "closed_loop": {**closed.summary(), "cpu": cpu},
         "single_conversation": single.summary(),
         "open_loop": {**offered.summary(), "offered_per_second": args.rate},
         "peak_memory_mb": peak_memory_mb(pids()),
     }
     print(f"  {route.name}: {_line(closed, single, offered)}", flush=True)
+    print(f"  {route.name}: {_cpu_line(cpu)}", flush=True)
     return result
+
+
+def _cpu_line(cpu: dict[str, Any]) -> str:
+    shares = ", ".join(f"{name} {ms}" for name, ms in cpu["cpu_ms_per_message"].items())
+    return (
+        f"closed loop CPU ms per message: {shares}; total {cpu['total_cpu_ms_per_message']}"
+        f" ({cpu['cores_busy']} cores busy): at most"
+        f" {cpu['core_bound_messages_per_second']} msg/s on {os.cpu_count()} cores"
+    )
 
 
 async def adapter_overhead(
@@ -230,7 +210,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with stock_server() as (url, pids), aiohttp.ClientSession() as session:
             print("stock rasa init (REST):", flush=True)
             results["routes"]["stock_rest"] = await measure(
-                rest_route("stock_rest", session, url), args, lambda: pids
+                rest_route("stock_rest", session, url), args, lambda: pids, STOCK_PROCESSES
             )
     if not wanted - {"stock_rest"}:
         return results
@@ -238,7 +218,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         from bot.bench.project import project_bot
 
         bot, slack, telegram, server_pids = await stack.enter_async_context(
-            project_bot(tracker_store=args.tracker_store)
+            project_bot(tracker_store=args.tracker_store, workers=args.workers)
         )
         session = await stack.enter_async_context(aiohttp.ClientSession())
         print("project:", flush=True)
@@ -257,7 +237,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if route.name not in wanted:
                 continue
             try:
-                results["routes"][route.name] = await measure(route, args, server_pids)
+                results["routes"][route.name] = await measure(
+                    route, args, server_pids, PROJECT_PROCESSES
+                )
             except Exception as error:
                 print(f"  {route.name}: failed ({type(error).__name__}: {error})", flush=True)
                 results["routes"][route.name] = {"error": f"{type(error).__name__}: {error}"}
@@ -337,6 +319,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the project's tracker store type (default: the project's own; SQL: Rasa's, for"
         " an A/B)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Sanic workers of the project's Rasa server (more than 1 uses the Redis lock store"
+        " on 127.0.0.1:6379, as Rasa requires)",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")

@@ -13,18 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from bot.bench.channels import STATE
+from bot.runtime.settings import redis_store
 from bot.testing.fake_slack import FakeSlack
 from bot.testing.fake_telegram import FakeTelegram
 from bot.testing.servers import RunningBot, free_port, running_bot
 from bot.testing.telegram_spec import load_spec
 
 WEBHOOK_PATH = "/webhooks/telegram/webhook"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @asynccontextmanager
 async def project_bot(
     folder: Path = STATE / "project",
     tracker_store: str | None = None,
+    workers: int = 1,
 ) -> AsyncIterator[tuple[RunningBot, FakeSlack, FakeTelegram, Callable[[], list[int]]]]:
     slack = FakeSlack()
     await slack.start()
@@ -56,14 +59,15 @@ async def project_bot(
                 "BOT_SQLITE_PATH": str(folder / "bot.db"),
             }
             # the tracker store type (default: the project's); "SQL" is Rasa's own
-            endpoints = None
+            endpoints: dict[str, Any] = {}
             if tracker_store:
                 db = str(folder / "tracker.db")
-                endpoints = {
-                    "tracker_store": {"type": tracker_store, "dialect": "sqlite", "db": db}
-                }
+                endpoints["tracker_store"] = {"type": tracker_store, "dialect": "sqlite", "db": db}
+            if workers > 1:  # Rasa runs several Sanic workers only with a shared lock store
+                endpoints["lock_store"] = redis_store(REDIS_URL)
+                env["SANIC_WORKERS"] = str(workers)
             async with running_bot(
-                credentials, env=env, state=folder, port=port, endpoints=endpoints
+                credentials, env=env, state=folder, port=port, endpoints=endpoints or None
             ) as bot:
                 await _webhook_registered(telegram)
                 yield bot, slack, telegram, lambda: list(bot.pids)
