@@ -5,7 +5,8 @@ example ``rasa run``) with personal data masked in its logs.
 way. The known customers' names come from the profile store: before the program starts
 (waiting at most a few seconds), then every ``BOT_LOG_NAMES_REFRESH_SECONDS`` (default 30;
 0: only at start) from a daemon thread. A Rasa started this way also gets the hot-path
-shortcuts of :mod:`bot.runtime.rasa_hot_paths`.
+shortcuts of :mod:`bot.runtime.rasa_hot_paths` and the apology for a failed custom action
+(:mod:`bot.runtime.action_failure`).
 """
 
 from __future__ import annotations
@@ -71,9 +72,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         _in_thread(keep_names_fresh(names, every))
     module, *rest = arguments
     if module == "rasa":
+        from bot.runtime.action_failure import install as install_action_failure
         from bot.runtime.rasa_hot_paths import install as install_hot_paths
 
         install_hot_paths()
+        install_action_failure()
     sys.argv = [module, *rest]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
