@@ -60,6 +60,8 @@ class StubRasa:
 
         async def log_message(message: UserMessage) -> None:
             self.logged.append(message)
+            if self.failure is not None:
+                raise self.failure
 
         async def execute_action(sender_id: str, action: str, output: Any, *_: Any) -> None:
             self.executed.append((sender_id, action))
@@ -266,6 +268,18 @@ async def test_duplicate_update_is_answered_once(harness: Harness) -> None:
     await fake.inject(fake.make.text("second", user_id=104))
     await fake.wait_for_messages(104, 2)
     assert [m.text for m in harness.rasa.received] == ["hi", "second"]
+
+
+async def test_media_rasa_fails_on_gets_an_apology_and_a_ticket_too(
+    harness: Harness, handoff_here: HandoffServices
+) -> None:
+    fake = harness.fake
+    harness.rasa.failure = ConnectionError("tracker store unreachable")
+    await fake.inject(fake.make.photo(user_id=106))
+    (apology,) = await fake.wait_for_messages(106)
+    assert "support team" in apology["text"]
+    ticket = await handoff_here.store.find_open("telegram:106")
+    assert ticket is not None and ticket.reason is EscalationReason.BOT_FAILURE
 
 
 @pytest.mark.parametrize("kind", ["photo", "sticker", "voice", "document"])

@@ -289,9 +289,17 @@ class TelegramInput(InputChannel):
         if agent is None:
             await self._to_rasa(inbound.text, output, inbound.sender_id, inbound.metadata)
             return
-        async with agent.lock_store.lock(inbound.sender_id):
-            await agent.log_message(message)
-            await agent.execute_action(inbound.sender_id, UNSUPPORTED_RESPONSE, output, None, None)
+        try:
+            async with agent.lock_store.lock(inbound.sender_id):
+                await agent.log_message(message)
+                await agent.execute_action(
+                    inbound.sender_id, UNSUPPORTED_RESPONSE, output, None, None
+                )
+        except Exception:
+            logger.exception("Rasa failed on a Telegram media message for %s", inbound.sender_id)
+            await answer_failure(
+                output, inbound.sender_id, self.name(), inbound.text, inbound.metadata
+            )
 
     async def _to_rasa(
         self, text: str, output: TelegramOutput, sender_id: str, metadata: dict[str, Any]
