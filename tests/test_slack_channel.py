@@ -101,6 +101,17 @@ async def test_dm_reaches_rasa_and_answer_is_rendered(
     assert section["text"].replace("\u200b", "") == "You said: *my router &amp; &lt;modem&gt;*"
 
 
+async def test_answers_reuse_one_connection_to_the_web_api(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    w = fake_slack.workspace
+    async with running(fake_slack, tmp_path / "bot.db", Recorder()):
+        for text in ("first", "second"):
+            await fake_slack.send_envelope("events_api", w.wrap(w.message(text)))
+        posts = await fake_slack.wait_for("chat.postMessage", count=2)
+    assert len({post.peer for post in posts}) == 1, [post.peer for post in posts]
+
+
 async def test_a_message_rasa_fails_on_gets_an_apology_and_a_ticket(
     fake_slack: FakeSlack, tmp_path: Path, handoff_here: HandoffServices
 ) -> None:

@@ -45,6 +45,7 @@ class ApiCall:
     token: str | None
     at: float = field(default_factory=time.monotonic)
     result: dict[str, Any] | None = None
+    peer: str = ""  # the client's TCP address and port: one per connection
 
 
 class FakeSlack:
@@ -89,7 +90,13 @@ class FakeSlack:
             await self._runner.cleanup()
 
     def reset(self) -> None:
-        """Forgets calls, violations, acks, messages and planned failures."""
+        """Forgets calls, violations, acks, messages and planned failures; the workspace's
+        people and channel members are the defaults again."""
+        fresh = Workspace()
+        self.workspace.people.clear()
+        self.workspace.people.update(fresh.people)
+        self.workspace.members.clear()
+        self.workspace.members.update(fresh.members)
         self.calls.clear()
         self.violations.clear()
         self.acks.clear()
@@ -161,7 +168,9 @@ class FakeSlack:
         self.violations += web_api_violations(method, params, authorization)
         if "blocks" in params:
             self.violations += block_kit_violations(method, params["blocks"])
-        call = ApiCall(method, params, token, arrived)
+        peername = request.transport.get_extra_info("peername") if request.transport else None
+        peer = f"{peername[0]}:{peername[1]}" if peername else ""
+        call = ApiCall(method, params, token, arrived, peer=peer)
         self.calls.append(call)
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if token != expected:

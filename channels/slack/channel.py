@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -122,6 +123,11 @@ class _Runtime:
         self._socket: SocketTransport | None = None
 
     async def start(self) -> None:
+        # one HTTP session for every Web API call: slack_sdk otherwise opens a session and
+        # a connection (a TLS handshake with slack.com) per call
+        if self.client.session is None or self.client.session.closed:
+            timeout = aiohttp.ClientTimeout(total=self.client.timeout)
+            self.client.session = aiohttp.ClientSession(timeout=timeout)
         if self.settings.transport == "socket" and self.settings.app_token:
             self._socket = SocketTransport(self.app, self.settings.app_token)
             self._socket.start()
@@ -130,6 +136,8 @@ class _Runtime:
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.stop()
+        if self.client.session is not None:
+            await self.client.session.close()
         await self.store.close()
 
     async def on_event(
