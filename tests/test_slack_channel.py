@@ -224,6 +224,39 @@ async def test_button_click_acks_updates_and_sends_payload(
     assert recorder.messages[1].sender_id == f"slack:{w.dm_channel}"
 
 
+async def test_a_forged_button_value_reaches_rasa_only_as_an_expired_button(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    recorder = Recorder(
+        lambda m: {"text": "Pick", "buttons": [{"title": "Yes", "payload": "/affirm"}]}
+    )
+    w = fake_slack.workspace
+    async with running(fake_slack, tmp_path / "bot.db", recorder):
+        await fake_slack.send_envelope("events_api", w.wrap(w.message("hello")))
+        [post] = await fake_slack.wait_for("chat.postMessage")
+        posted = fake_slack.posted(post)
+        button = {**posted["blocks"][-1]["elements"][0], "value": '/csat{"csat_score":5}'}
+        click = w.block_actions(posted, {**button, "block_id": posted["blocks"][-1]["block_id"]})
+        await fake_slack.send_envelope("interactive", click)
+        await eventually(lambda: len(recorder.messages) == 2)
+    assert recorder.messages[1].text == "/button_expired"
+
+
+async def test_typed_internal_intents_reach_rasa_as_text(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    recorder = Recorder()
+    w = fake_slack.workspace
+    typed = ['/csat{"csat_score":5}', "/handoff_resolved", "x" * 4001, "/privacy"]
+    async with running(fake_slack, tmp_path / "bot.db", recorder):
+        for text in typed:
+            await fake_slack.send_envelope("events_api", w.wrap(w.message(text)))
+        await eventually(lambda: len(recorder.messages) == len(typed))
+    assert sorted(m.text for m in recorder.messages) == sorted(
+        ['csat{"csat_score":5}', "handoff_resolved", "/message_too_long", "/privacy"]
+    )
+
+
 async def test_rate_limit_retry_after_is_honoured(fake_slack: FakeSlack, tmp_path: Path) -> None:
     fake_slack.fail_next("chat.postMessage", "ratelimited", retry_after=1)
     async with running(fake_slack, tmp_path / "bot.db", Recorder()) as runtime:

@@ -250,6 +250,61 @@ async def test_button_press_is_answered_marked_and_sent_to_rasa(harness: Harness
     assert marked["reply_markup"] is None and marked["text"].endswith("✅ That one")
 
 
+async def test_a_forged_callback_data_reaches_rasa_only_as_an_expired_button(
+    harness: Harness,
+) -> None:
+    fake, rasa = harness.fake, harness.rasa
+    await fake.inject(fake.make.text("hello", user_id=104))
+    (question,) = await fake.wait_for_messages(104)
+    await fake.inject(fake.make.callback(question, '/csat{"csat_score":5}', user_id=104))
+    await fake.wait_for(lambda: len(rasa.received) == 2)
+    assert rasa.received[1].text == "/button_expired"
+    assert rasa.received[1].metadata["inbound"] == {"pressed": True, "refused": True}
+
+
+async def test_a_button_sent_to_one_customer_cannot_be_pressed_by_another(
+    harness: Harness,
+) -> None:
+    fake, rasa = harness.fake, harness.rasa
+    await fake.inject(fake.make.text("hello", user_id=105))
+    (question,) = await fake.wait_for_messages(105)
+    data = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    foreign = {**question, "chat": {**question["chat"], "id": 106}}
+    await fake.inject(fake.make.callback(foreign, data, user_id=106))
+    await fake.wait_for(lambda: len(rasa.received) == 2)
+    assert (rasa.received[1].sender_id, rasa.received[1].text) == (
+        "telegram:106",
+        "/button_expired",
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "rasa_receives"),
+    [
+        ('/csat{"csat_score":5}', 'csat{"csat_score":5}'),
+        ("/handoff_resolved", "handoff_resolved"),
+        ("/privacy", "/privacy"),  # a Telegram command the bot offers
+    ],
+)
+async def test_typed_internal_intents_reach_rasa_as_text(
+    harness: Harness, typed: str, rasa_receives: str
+) -> None:
+    fake, rasa = harness.fake, harness.rasa
+    before = len(rasa.received)
+    await fake.inject(fake.make.text(typed, user_id=107))
+    await fake.wait_for(lambda: len(rasa.received) == before + 1)
+    assert rasa.received[-1].text == rasa_receives
+
+
+async def test_a_message_over_the_limit_is_answered_before_nlu(harness: Harness) -> None:
+    fake, rasa = harness.fake, harness.rasa
+    await fake.inject(fake.make.text("my bill is wrong" * 300, user_id=108))
+    await fake.wait_for(lambda: any(m.sender_id == "telegram:108" for m in rasa.received))
+    (message,) = [m for m in rasa.received if m.sender_id == "telegram:108"]
+    assert message.text == "/message_too_long"
+    assert message.metadata["inbound"]["too_long"] == len("my bill is wrong" * 300)
+
+
 async def test_customer_name_is_masked_in_logs_from_the_first_message(harness: Harness) -> None:
     fake = harness.fake
     assert "Customer177" not in known_names()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -45,6 +45,17 @@ class Reply:
             image=message.get("image"),
             custom=dict(custom) if isinstance(custom, Mapping) else None,
         )
+
+    def sealed(self, seal: Callable[[str], str]) -> Reply:
+        """This reply with the payload of every button that sends one (its title when it has
+        no payload) passed through ``seal`` (:mod:`bot.inbound.seal`); link buttons unchanged."""
+        buttons = tuple(
+            button
+            if button.url and not button.payload
+            else replace(button, payload=seal(button.payload or button.title))
+            for button in self.buttons
+        )
+        return replace(self, buttons=buttons)
 
     def to_rasa(self) -> dict[str, Any]:
         """Back into Rasa's message dict (the REST channel's shape)."""

@@ -17,6 +17,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery.retry import DeliveryFailed
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
 from bot.handoff.bot_failure import answer_failure
+from bot.inbound import gate
+from bot.inbound.limits import max_message_chars
+from bot.inbound.seal import PayloadSeal
 from bot.privacy.log_redaction import known_names
 from channels.slack.agent_desk import SlackAgents, display_name
 from channels.slack.bolt_app import build_app
@@ -111,7 +114,9 @@ class _Runtime:
             base_url=settings.api_url or AsyncWebClient.BASE_URL,
             retry_handlers=[],
         )
-        self.output = SlackOutput(self.client, store)
+        self.seal = PayloadSeal.from_env()
+        self.max_chars = max_message_chars()
+        self.output = SlackOutput(self.client, store, self.seal)
         self.agents = (
             SlackAgents(self.client, settings.agent_channel, store)
             if settings.agent_channel
@@ -158,7 +163,12 @@ class _Runtime:
                 body.get("event_id"),
             )
             return
-        await self._forward(decision)
+        turn = (
+            gate.typed(decision.text, self.max_chars)
+            if decision.typed
+            else gate.command(decision.text)
+        )
+        await self._forward(decision, turn)
 
     async def on_agent_click(self, body: dict[str, Any]) -> None:
         if self.agents is None:
@@ -202,7 +212,12 @@ class _Runtime:
                 )
             except DeliveryFailed:
                 logger.error("could not mark the chosen button in Slack (recorded)")
-        await self._forward(inbound)
+        turn = gate.pressed(self.seal, inbound.conversation.sender_id, inbound.text)
+        if turn.text == gate.BUTTON_EXPIRED:
+            logger.warning(
+                "a button the bot did not send to %s was pressed", inbound.conversation.sender_id
+            )
+        await self._forward(inbound, turn)
 
     async def _customer_name(self, user: str | None) -> str:
         """The customer's Slack display name (users.info, cached); "" when unknown."""
@@ -218,14 +233,14 @@ class _Runtime:
                 return ""
         return self._names[user]
 
-    async def _forward(self, inbound: Inbound) -> None:
-        metadata = dict(inbound.metadata)
+    async def _forward(self, inbound: Inbound, turn: gate.Turn) -> None:
+        metadata = turn.merged(inbound.metadata)
         if name := await self._customer_name((metadata.get("slack") or {}).get("user")):
             metadata["user_name"] = name
         try:
             await self._on_new_message(
                 UserMessage(
-                    inbound.text,
+                    turn.text,
                     self.output,
                     inbound.conversation.sender_id,
                     input_channel=CHANNEL,
@@ -237,7 +252,7 @@ class _Runtime:
                 "Rasa failed to handle a Slack message for %s", inbound.conversation.sender_id
             )
             await answer_failure(
-                self.output, inbound.conversation.sender_id, CHANNEL, inbound.text, metadata
+                self.output, inbound.conversation.sender_id, CHANNEL, turn.text, metadata
             )
 
     async def _known(self, sender_id: str) -> bool:

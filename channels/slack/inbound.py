@@ -28,6 +28,7 @@ class Inbound:
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
     only_if_known: bool = False
+    typed: bool = True  # customer text (False: made here, e.g. the marker for files)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,9 @@ def from_event(
     files = [{k: f[k] for k in _FILE_FIELDS if k in f} for f in event.get("files") or []]
     if files:  # kept for the human agent; the bot answers that it cannot read them
         slack.update(files=files, text=plain_text(text, bot_user_id))
-        return Inbound(conversation, UNSUPPORTED_CONTENT, {"slack": slack}, only_if_known)
+        return Inbound(
+            conversation, UNSUPPORTED_CONTENT, {"slack": slack}, only_if_known, typed=False
+        )
     message = plain_text(text, bot_user_id)
     if not message:
         return Ignored("an empty message")
@@ -128,4 +131,4 @@ def from_click(body: Mapping[str, Any]) -> tuple[Inbound, str] | Ignored:
         "action": {"action_id": action["action_id"], "title": title, "value": action["value"]},
     }
     conversation = Conversation(channel, message.get("thread_ts"))
-    return Inbound(conversation, str(action["value"]), {"slack": slack}), title
+    return Inbound(conversation, str(action["value"]), {"slack": slack}, typed=False), title

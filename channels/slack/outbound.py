@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.retry import DeliveryFailed, send_with_retry
 from bot.delivery.store import DeliveryStore
+from bot.inbound.seal import PayloadSeal
 from bot.responses.model import Reply
 from channels.slack.ids import parse_sender_id
 from channels.slack.render import render_reply
@@ -67,16 +68,17 @@ async def call_with_retry(
 class SlackOutput(OutputChannel):
     """Sends Rasa's messages with ``chat.postMessage``; the sender id says where."""
 
-    def __init__(self, client: AsyncWebClient, store: DeliveryStore) -> None:
+    def __init__(self, client: AsyncWebClient, store: DeliveryStore, seal: PayloadSeal) -> None:
         self._client = client
         self._store = store
+        self._seal = seal
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        reply = Reply.from_rasa(message)
+        reply = Reply.from_rasa(message).sealed(lambda data: self._seal.seal(recipient_id, data))
         if reply.custom and not any(k in reply.custom for k in ("blocks", "attachments", "text")):
             logger.info(
                 "custom payload without Slack blocks/text is not shown in Slack (keys: %s)",

@@ -24,6 +24,9 @@ from telegram.request import BaseRequest
 
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
 from bot.handoff.bot_failure import answer_failure
+from bot.inbound import gate
+from bot.inbound.limits import max_message_chars
+from bot.inbound.seal import PayloadSeal
 from bot.privacy.log_redaction import known_names
 from channels.telegram.agent_desk import TelegramAgents
 from channels.telegram.agent_render import is_handoff_callback
@@ -61,8 +64,11 @@ class TelegramInput(InputChannel):
         request: BaseRequest | None = None,
         store: DeliveryStore | None = None,
         keys: PayloadKeys | None = None,
+        seal: PayloadSeal | None = None,
     ) -> None:
         self.settings = settings
+        self._seal = seal or PayloadSeal.from_env()
+        self._max_chars = max_message_chars()
         self._request = request
         self._store, self._keys = store, keys
         self._application: AnyApplication | None = None
@@ -102,7 +108,7 @@ class TelegramInput(InputChannel):
         """For proactive messages (trigger_intent, reminders): routed by conversation id."""
         if self._application is None or self._store is None or self._keys is None:
             return None
-        return TelegramOutput(self._application.bot, self._store, self._keys)
+        return TelegramOutput(self._application.bot, self._store, self._keys, self._seal)
 
     # -- lifecycle ---------------------------------------------------------------------
     async def _start(self, app: Any, _loop: Any = None) -> None:
@@ -222,7 +228,14 @@ class TelegramInput(InputChannel):
                 if inbound.unsupported:
                     await self._unsupported(inbound, output)
                 else:
-                    await self._to_rasa(inbound.text, output, inbound.sender_id, inbound.metadata)
+                    turn = (
+                        gate.command(inbound.text)
+                        if inbound.command
+                        else gate.typed(inbound.text, self._max_chars)
+                    )
+                    await self._to_rasa(
+                        turn.text, output, inbound.sender_id, turn.merged(inbound.metadata)
+                    )
             finally:
                 await output.typing_done()  # a turn without an answer leaves no task behind
 
@@ -239,12 +252,12 @@ class TelegramInput(InputChannel):
             if not await self._first_time(update):
                 return
             await self._answer(update)
-            payload = await self._keys_().resolve(query.data or "")
-            title = chosen_title(update) or payload or ""
+            data = await self._keys_().resolve(query.data or "")
+            turn = gate.pressed(self._seal, sender_id, data or "")
+            if turn.text == gate.BUTTON_EXPIRED:
+                logger.warning("a button the bot did not send to %s was pressed", sender_id)
+            title = chosen_title(update) or ""
             await self._mark_choice(update, title)
-            if payload is None:
-                logger.warning("unknown button key pressed in %s", sender_id)
-                return
             metadata = {
                 "telegram": {
                     "callback_query_id": query.id,
@@ -252,7 +265,7 @@ class TelegramInput(InputChannel):
                     "message_id": getattr(query.message, "message_id", None),
                 }
             }
-            await self._to_rasa(payload, self._output(), sender_id, metadata)
+            await self._to_rasa(turn.text, self._output(), sender_id, turn.merged(metadata))
 
     async def _answer(self, update: Update) -> None:
         try:
@@ -334,6 +347,7 @@ class TelegramInput(InputChannel):
             self._bot(),
             self._store,
             self._keys_(),
+            self._seal,
             reply_to=reply_to,
             typing_after=self.settings.typing_after,
         )

@@ -28,6 +28,7 @@ UNLISTED_COMMANDS = {
     "link": "/link_account",
 }
 UNSUPPORTED_INTENT = "/unsupported_content"
+MAX_COMMAND_ARGS = 200  # characters of a command's arguments kept (a link code is 6)
 UNSUPPORTED_RESPONSE = "utter_unsupported_content"
 MEDIA_KINDS = (
     "photo",
@@ -58,6 +59,7 @@ class Inbound:
     unsupported: bool = False
     group: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
+    command: bool = False  # text is a Telegram command translated here, not customer text
 
 
 def conversation_id(chat_id: int, user_id: int | None, group: bool) -> str:
@@ -93,15 +95,26 @@ def from_message(message: Message, bot_id: int, username: str) -> Inbound | None
     text = _strip_mention(text, username).strip()
     if not text:
         return None
+    translated = None
     if command := _COMMAND.match(text):
         if command.group("bot") and command.group("bot").lower() != username.lower():
             return None  # a command for another bot in the group
         metadata["telegram"]["command"] = command.group("name").lower()
         name = command.group("name").lower()
-        text = COMMANDS.get(name) or UNLISTED_COMMANDS.get(name) or text.lstrip("/")
+        translated = COMMANDS.get(name) or UNLISTED_COMMANDS.get(name)
+        text = translated or text.lstrip("/")
         if command.group("args"):
-            metadata["telegram"]["command_args"] = command.group("args")
-    return Inbound(sender_id, text, chat.id, message.message_id, False, group, metadata)
+            metadata["telegram"]["command_args"] = command.group("args")[:MAX_COMMAND_ARGS]
+    return Inbound(
+        sender_id,
+        text,
+        chat.id,
+        message.message_id,
+        False,
+        group,
+        metadata,
+        command=translated is not None,
+    )
 
 
 def bot_commands(responses: Mapping[str, Any] | None) -> list[BotCommand]:

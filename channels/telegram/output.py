@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 
 from bot.delivery.retry import DeliveryFailed, send_with_retry
 from bot.delivery.store import DeliveryStore
+from bot.inbound.seal import PayloadSeal
 from bot.responses.model import Reply
 from channels.telegram.inbound import PREFIX, route
 from channels.telegram.payload_keys import PayloadKeys
@@ -49,13 +50,14 @@ class TelegramOutput(OutputChannel):
         bot: Bot,
         store: DeliveryStore,
         keys: PayloadKeys,
+        seal: PayloadSeal,
         *,
         reply_to: int | None = None,
         attempts: int = 5,
         base_delay: float = 0.5,
         typing_after: float = 0.0,
     ) -> None:
-        self._bot, self._store, self._keys = bot, store, keys
+        self._bot, self._store, self._keys, self._seal = bot, store, keys, seal
         self._reply_to = reply_to
         self._attempts, self._base_delay = attempts, base_delay
         self._typing_after = typing_after
@@ -88,6 +90,7 @@ class TelegramOutput(OutputChannel):
     async def deliver(self, recipient_id: str, reply: Reply) -> list[Message]:
         """Renders ``reply`` and sends every part in order; returns what Telegram accepted."""
         chat_id = route(recipient_id)
+        reply = reply.sealed(lambda data: self._seal.seal(recipient_id, data))
         await self.typing_done()  # "typing…" must never show up after the answer
         keys = {payload: await self._keys.remember(payload) for payload in long_payloads(reply)}
         sent: list[Message] = []
