@@ -12,9 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.followup import ask_for_rating
 from bot.faq.clarify import clarification_already_tried, suggestions
-from bot.faq.service import knowledge_base
+from bot.faq.knowledge_base import FaqEntry
+from bot.faq.multi import questions_in
+from bot.faq.service import faq_parser, knowledge_base
 from bot.followup.service import followup_services
 from bot.handoff.escalation import Conversation
+from bot.handoff.triggers import escalation_rules
 from bot.profiles.service import remember_topic
 from bot.signals.empathy import empathy_response, pick_line
 
@@ -30,6 +33,8 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if found := await questions_asked(tracker):  # a question buried in a long message
+            return await answer(dispatcher, tracker, domain, found)
         candidates = suggestions(tracker.latest_message, knowledge_base())
         if not candidates or clarification_already_tried(tracker.events):
             dispatcher.utter_message(response="utter_offer_human")
@@ -62,21 +67,48 @@ class ActionAnswer(Action):
         if entry is None:
             dispatcher.utter_message(response="utter_rephrase")
             return []
-        await remember_topic(tracker.sender_id, latest.get("metadata"), entry.topic)
-        turns = Conversation(tracker.sender_id, "", tracker.events).user_turns()
-        if acknowledgement := empathy_response(turns):
-            said = [str(e.get("text")) for e in tracker.events if e.get("event") == "bot"]
-            dispatcher.utter_message(text=pick_line(domain["responses"][acknowledgement], said))
-        follow_up = domain["responses"]["utter_did_that_help"][0]["buttons"]
-        dispatcher.utter_message(response=entry.response_name, buttons=follow_up)
-        events: list[dict[str, Any]] = [{"event": "slot", "name": "faq_id", "value": entry.id}]
+        entries = [entry]
+        if (latest.get("intent") or {}).get("name") == "faq":
+            several = await questions_asked(tracker)
+            entries = several if len(several) > 1 else entries  # several questions at once
+        return await answer(dispatcher, tracker, domain, entries)
+
+
+async def questions_asked(tracker: Tracker) -> list[FaqEntry]:
+    """The FAQ entries the customer's latest message asks about when it holds several
+    questions (bot.faq.multi); [] for a single question."""
+    text = str(tracker.latest_message.get("text") or "")
+    human_only = escalation_rules().human_only
+    return await questions_in(text, faq_parser(), knowledge_base(), excluded=human_only)
+
+
+async def answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: dict[str, Any],
+    entries: list[FaqEntry],
+) -> list[dict[str, Any]]:
+    """Answers ``entries`` in order: an acknowledgement first when the customer is upset,
+    "Did that solve it?" after the last answer, a check-in per declared topic."""
+    latest = tracker.latest_message
+    await remember_topic(tracker.sender_id, latest.get("metadata"), entries[0].topic)
+    turns = Conversation(tracker.sender_id, "", tracker.events).user_turns()
+    if acknowledgement := empathy_response(turns):
+        said = [str(e.get("text")) for e in tracker.events if e.get("event") == "bot"]
+        dispatcher.utter_message(text=pick_line(domain["responses"][acknowledgement], said))
+    follow_up = domain["responses"]["utter_did_that_help"][0]["buttons"]
+    for entry in entries[:-1]:
+        dispatcher.utter_message(response=entry.response_name)
+    dispatcher.utter_message(response=entries[-1].response_name, buttons=follow_up)
+    events: list[dict[str, Any]] = [{"event": "slot", "name": "faq_id", "value": entries[-1].id}]
+    for entry in entries:
         try:  # a check-in later, when designers declared one for the topic (docs/followup.md)
             events += await followup_services().schedule(
                 tracker.sender_id, entry.topic, entry.id, time.time()
             )
         except Exception:
             logger.exception("could not schedule a check-in")
-        return events
+    return events
 
 
 class ActionRecordResolution(Action):

@@ -162,3 +162,24 @@ async def test_when_clarification_fails_a_human_is_offered(rest_bot: RunningBot)
     assert answers & texts("utter_offer_human")
     answers = {m.get("text") for m in await say(rest_bot, "yes please", sender)}
     assert said(answers, *HANDOFF), answers
+
+
+@pytest.mark.parametrize(
+    ("message", "entries"),
+    [
+        (
+            "is there a minimum term, and can I keep the hub if I leave?",
+            ["contract_length", "hub_rental_cost"],
+        ),
+        (
+            "How do I pay my bill? Also, how do I change my password?",
+            ["pay_bill", "reset_password"],
+        ),
+    ],
+)
+async def test_several_questions_in_one_message_get_every_answer_in_order(
+    rest_bot: RunningBot, message: str, entries: list[str]
+) -> None:
+    answer = joined(await say(rest_bot, message))
+    starts = [answer.find(KNOWLEDGE_BASE.entry(e).answer.strip()[:60]) for e in entries]  # type: ignore[union-attr]
+    assert -1 not in starts and starts == sorted(starts), answer

@@ -1,0 +1,60 @@
+"""Answering every question of a message (up to three), in order, in one turn.
+
+A message splits into pieces (:mod:`bot.faq.segments`); each piece is read by the trained
+model (:mod:`bot.faq.parser`). The FAQ entries the model is sure of, one per piece, are
+the questions to answer. A single-question message is never parsed again: only messages
+that split are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from bot.faq.knowledge_base import FaqEntry, KnowledgeBase
+from bot.faq.parser import Parser
+from bot.faq.segments import MAX_QUESTIONS, question_segments
+
+#: The confidence a piece's FAQ entry needs (the FallbackClassifier's threshold in config.yml).
+MIN_CONFIDENCE = 0.5
+
+
+def selected_entry(
+    parse_data: Mapping[str, Any], knowledge_base: KnowledgeBase, min_confidence: float
+) -> FaqEntry | None:
+    """The FAQ entry the parse data is sure of, if any."""
+    intent = parse_data.get("intent") or {}
+    if intent.get("name") != "faq" or float(intent.get("confidence") or 0) < min_confidence:
+        return None
+    selected = ((parse_data.get("response_selector") or {}).get("faq") or {}).get("response")
+    key = str((selected or {}).get("intent_response_key") or "")
+    if float((selected or {}).get("confidence") or 0) < min_confidence:
+        return None
+    return knowledge_base.entry(key)
+
+
+async def questions_in(
+    text: str,
+    parser: Parser,
+    knowledge_base: KnowledgeBase,
+    *,
+    excluded: frozenset[str] = frozenset(),
+    min_confidence: float = MIN_CONFIDENCE,
+) -> list[FaqEntry]:
+    """The FAQ entries asked about in ``text``, in order, without repeats, at most
+    :data:`MAX_QUESTIONS`; [] when the message does not split into several pieces.
+    ``excluded`` holds entry keys (``faq/<id>``) that must not be answered (human-only)."""
+    pieces = question_segments(text)
+    if len(pieces) < 2:
+        return []
+    parsed = await asyncio.gather(*(parser.parse(piece) for piece in pieces))
+    found: list[FaqEntry] = []
+    for parse_data in parsed:
+        entry = selected_entry(parse_data, knowledge_base, min_confidence)
+        if entry is None or entry.intent_response_key in excluded or entry in found:
+            continue
+        found.append(entry)
+        if len(found) == MAX_QUESTIONS:
+            break
+    return found
