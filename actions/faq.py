@@ -13,11 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.followup import ask_for_rating
 from bot.faq.clarify import clarification_already_tried, suggestions
 from bot.faq.knowledge_base import FaqEntry
-from bot.faq.multi import questions_in
+from bot.faq.multi import Corrected, corrected, questions_in
 from bot.faq.service import faq_parser, knowledge_base
 from bot.followup.service import followup_services
 from bot.handoff.escalation import Conversation
-from bot.handoff.triggers import escalation_rules
+from bot.handoff.triggers import ESCALATE_ACTION, escalation_rules
 from bot.profiles.service import remember_topic
 from bot.signals.empathy import empathy_response, pick_line
 
@@ -33,17 +33,33 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        fix = await correction_in(tracker)
+        if fix is not None and fix.wanted is not None:  # "not X, Y": Y understood
+            return await answer(dispatcher, tracker, domain, [fix.wanted])
         if found := await questions_asked(tracker):  # a question buried in a long message
             return await answer(dispatcher, tracker, domain, found)
-        candidates = suggestions(tracker.latest_message, knowledge_base())
-        if not candidates or clarification_already_tried(tracker.events):
-            dispatcher.utter_message(response="utter_offer_human")
-            return []
-        none_of_these = domain["responses"]["utter_clarify_none"][0]["text"]
-        buttons = [{"title": s.question, "payload": s.payload} for s in candidates]
-        buttons.append({"title": none_of_these, "payload": "/clarify_none"})
-        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return clarify(dispatcher, tracker, domain, fix)
+
+
+def clarify(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: dict[str, Any],
+    fix: Corrected | None = None,
+) -> list[dict[str, Any]]:
+    """The top FAQ candidates once (never the entry the customer said they do not mean);
+    a person when that already failed."""
+    candidates = suggestions(tracker.latest_message, knowledge_base())
+    negated = fix.negated.id if fix is not None and fix.negated is not None else None
+    candidates = [c for c in candidates if c.entry_id != negated]
+    if not candidates or clarification_already_tried(tracker.events):
+        dispatcher.utter_message(response="utter_offer_human")
         return []
+    none_of_these = domain["responses"]["utter_clarify_none"][0]["text"]
+    buttons = [{"title": s.question, "payload": s.payload} for s in candidates]
+    buttons.append({"title": none_of_these, "payload": "/clarify_none"})
+    dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+    return []
 
 
 class ActionAnswer(Action):
@@ -69,8 +85,15 @@ class ActionAnswer(Action):
             return []
         entries = [entry]
         if (latest.get("intent") or {}).get("name") == "faq":
+            fix = await correction_in(tracker)
+            if fix is not None and fix.wanted is not None:  # "not X, Y": Y understood
+                return await answer(dispatcher, tracker, domain, [fix.wanted])
+            if fix is not None and fix.negated == entry:  # never what they said they don't mean
+                return clarify(dispatcher, tracker, domain, fix)
             several = await questions_asked(tracker)
             entries = several if len(several) > 1 else entries  # several questions at once
+        if entry.intent_response_key in escalation_rules().human_only:
+            return [{"event": "followup", "name": ESCALATE_ACTION}]  # a person answers these
         return await answer(dispatcher, tracker, domain, entries)
 
 
@@ -80,6 +103,13 @@ async def questions_asked(tracker: Tracker) -> list[FaqEntry]:
     text = str(tracker.latest_message.get("text") or "")
     human_only = escalation_rules().human_only
     return await questions_in(text, faq_parser(), knowledge_base(), excluded=human_only)
+
+
+async def correction_in(tracker: Tracker) -> Corrected | None:
+    """The correction ("not X, Y") the customer's latest message makes, read by the model."""
+    text = str(tracker.latest_message.get("text") or "")
+    human_only = escalation_rules().human_only
+    return await corrected(text, faq_parser(), knowledge_base(), excluded=human_only)
 
 
 async def answer(

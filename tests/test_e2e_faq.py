@@ -181,5 +181,27 @@ async def test_several_questions_in_one_message_get_every_answer_in_order(
     rest_bot: RunningBot, message: str, entries: list[str]
 ) -> None:
     answer = joined(await say(rest_bot, message))
-    starts = [answer.find(KNOWLEDGE_BASE.entry(e).answer.strip()[:60]) for e in entries]  # type: ignore[union-attr]
-    assert -1 not in starts and starts == sorted(starts), answer
+    openings = [entry.answer.strip()[:60] for e in entries if (entry := KNOWLEDGE_BASE.entry(e))]
+    starts = [answer.find(opening) for opening in openings]
+    assert len(starts) == len(entries) and -1 not in starts and starts == sorted(starts), answer
+
+
+@pytest.mark.parametrize(
+    ("message", "meant", "not_meant"),
+    [
+        ("not my Wi-Fi password, the one for My Lumen", "reset_password", "wifi_password"),
+        ("I don't want to cancel, I want to change my plan", "change_plan", "cancel_service"),
+        ("it isn't slow, it's completely dead", "no_internet", "slow_speed"),
+    ],
+)
+async def test_a_correction_gets_the_entry_meant_never_the_one_negated(
+    rest_bot: RunningBot, message: str, meant: str, not_meant: str
+) -> None:
+    answer = joined(await say(rest_bot, message))
+
+    def opening(entry_id: str) -> str:
+        entry = KNOWLEDGE_BASE.entry(entry_id)
+        assert entry is not None
+        return entry.answer.strip()[:60]
+
+    assert opening(meant) in answer and opening(not_meant) not in answer, answer

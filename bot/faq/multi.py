@@ -10,14 +10,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from bot.faq.corrections import correction
 from bot.faq.knowledge_base import FaqEntry, KnowledgeBase
 from bot.faq.parser import Parser
 from bot.faq.segments import MAX_QUESTIONS, question_segments
 
 #: The confidence a piece's FAQ entry needs (the FallbackClassifier's threshold in config.yml).
 MIN_CONFIDENCE = 0.5
+#: The confidence the wanted part of a correction needs: the customer has just said what
+#: they do not mean, so the best remaining reading is taken at a lower bar.
+MIN_CORRECTED_CONFIDENCE = 0.3
+
+
+@dataclass(frozen=True)
+class Corrected:
+    """A correction's reading: the entry the customer does not mean, the one they do."""
+
+    negated: FaqEntry | None
+    wanted: FaqEntry | None
 
 
 def selected_entry(
@@ -58,3 +71,29 @@ async def questions_in(
         if len(found) == MAX_QUESTIONS:
             break
     return found
+
+
+async def corrected(
+    text: str,
+    parser: Parser,
+    knowledge_base: KnowledgeBase,
+    *,
+    excluded: frozenset[str] = frozenset(),
+    min_confidence: float = MIN_CORRECTED_CONFIDENCE,
+) -> Corrected | None:
+    """The reading of a correction ("not X, Y"), or None when ``text`` corrects nothing."""
+    found = correction(text)
+    if found is None:
+        return None
+    negated_data, wanted_data = await asyncio.gather(
+        parser.parse(found.negated), parser.parse(found.wanted_text())
+    )
+    negated = selected_entry(negated_data, knowledge_base, 0.0)
+    selector = (wanted_data.get("response_selector") or {}).get("faq") or {}
+    for candidate in selector.get("ranking") or []:
+        entry = knowledge_base.entry(str(candidate.get("intent_response_key") or ""))
+        if entry is None or entry == negated or entry.intent_response_key in excluded:
+            continue
+        wanted = entry if float(candidate.get("confidence") or 0) >= min_confidence else None
+        return Corrected(negated, wanted)
+    return Corrected(negated, None)

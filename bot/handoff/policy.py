@@ -22,9 +22,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.handoff.triggers import EscalationRules, escalation_reason
+from bot.handoff.triggers import ESCALATE_ACTION, EscalationRules, escalation_reason
 
-ESCALATE_ACTION = "action_escalate"
 OPEN_STATES = {"queued", "claimed"}
 _RULES_FILE = "escalation_rules.json"
 

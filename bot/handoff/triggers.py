@@ -15,11 +15,13 @@ from typing import Any
 
 import yaml
 
+from bot.faq.corrections import correction
 from bot.faq.knowledge_base import load_knowledge_base
 from bot.handoff.tickets import EscalationReason
 from bot.signals.frustration import frustration
 
 HANDOFF_INTENT = "human_handoff"
+ESCALATE_ACTION = "action_escalate"  # the action that hands a conversation to a person
 FALLBACK_INTENT = "nlu_fallback"
 
 
@@ -95,8 +97,8 @@ def escalation_reason(
     latest = user_turns[-1]
     if _intent(latest) == HANDOFF_INTENT:
         return EscalationReason.REQUESTED
-    if _label(latest) in rules.human_only:
-        return EscalationReason.HUMAN_ONLY_TOPIC
+    if _label(latest) in rules.human_only and correction(str(latest.get("text") or "")) is None:
+        return EscalationReason.HUMAN_ONLY_TOPIC  # "I don't want to cancel, ..." is no request
     recent = user_turns[-rules.low_confidence_turns :]
     if len(recent) == rules.low_confidence_turns and all(
         _intent(t) == FALLBACK_INTENT for t in recent
