@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.followup import ask_for_rating
 from bot.faq.clarify import clarification_already_tried, suggestions
-from bot.faq.knowledge_base import FaqEntry
+from bot.faq.knowledge_base import DEFAULT_FOLLOW_UP, FaqEntry
 from bot.faq.multi import Corrected, corrected, questions_in
 from bot.faq.service import faq_parser, knowledge_base
 from bot.followup.service import followup_services
@@ -22,6 +22,8 @@ from bot.profiles.service import remember_topic
 from bot.signals.empathy import empathy_response, pick_line
 
 logger = logging.getLogger(__name__)
+#: The follow-up of topics only the customer's own account can answer: yes means a person.
+ACCOUNT_FOLLOW_UP = "utter_account_follow_up"
 
 
 class ActionClarify(Action):
@@ -126,10 +128,17 @@ async def answer(
     if acknowledgement := empathy_response(turns):
         said = [str(e.get("text")) for e in tracker.events if e.get("event") == "bot"]
         dispatcher.utter_message(text=pick_line(domain["responses"][acknowledgement], said))
-    follow_up = domain["responses"]["utter_did_that_help"][0]["buttons"]
     for entry in entries[:-1]:
         dispatcher.utter_message(response=entry.response_name)
-    dispatcher.utter_message(response=entries[-1].response_name, buttons=follow_up)
+    topic = knowledge_base().topic(entries[-1].topic)
+    follow_up = topic.follow_up if topic is not None else DEFAULT_FOLLOW_UP
+    if follow_up == DEFAULT_FOLLOW_UP:  # the answer itself carries "Did that solve it?" buttons
+        buttons = domain["responses"][DEFAULT_FOLLOW_UP][0]["buttons"]
+        dispatcher.utter_message(response=entries[-1].response_name, buttons=buttons)
+    else:
+        dispatcher.utter_message(response=entries[-1].response_name)
+        if follow_up:  # the topic's own question (its text and buttons), or nothing
+            dispatcher.utter_message(response=follow_up)
     events: list[dict[str, Any]] = [{"event": "slot", "name": "faq_id", "value": entries[-1].id}]
     for entry in entries:
         try:  # a check-in later, when designers declared one for the topic (docs/followup.md)
@@ -153,6 +162,14 @@ class ActionRecordResolution(Action):
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         solved = intent in {"resolution_confirmed", "affirm"}
+        entry = knowledge_base().entry(str(tracker.get_slot("faq_id") or ""))
+        own = knowledge_base().topic(entry.topic) if entry is not None else None
+        if own is not None and own.follow_up != DEFAULT_FOLLOW_UP:
+            # the topic asked its own question ("Would you like a person ...?") or none
+            if solved and own.follow_up == ACCOUNT_FOLLOW_UP:
+                return [{"event": "followup", "name": ESCALATE_ACTION}]
+            dispatcher.utter_message(response="utter_anything_else")
+            return []
         metadata = {"faq_id": tracker.get_slot("faq_id")}
         events: list[dict[str, Any]] = [
             {
@@ -166,9 +183,9 @@ class ActionRecordResolution(Action):
             dispatcher.utter_message(response="utter_sorry_not_solved")
             return events
         dispatcher.utter_message(response="utter_glad_it_helped")
-        topic = knowledge_base().topic_of(str(tracker.get_slot("faq_id") or ""))
         try:
-            events += await followup_services().cancel(tracker.sender_id, topic) if topic else []
+            cancel = followup_services().cancel
+            events += await cancel(tracker.sender_id, entry.topic) if entry is not None else []
         except Exception:
             logger.exception("could not cancel a check-in")
         return events + ask_for_rating(dispatcher, tracker)

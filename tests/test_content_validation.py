@@ -71,6 +71,13 @@ def test_an_answer_over_the_channel_limit_is_reported(project: Path) -> None:
     assert any("the limit is 3000" in str(f) for f in validate_project(project))
 
 
+def test_a_follow_up_that_is_no_response_is_reported(project: Path) -> None:
+    path = project / "data" / "faq" / "not_offered.yml"
+    path.write_text(path.read_text().replace("follow_up: none", "follow_up: utter_nothing_here"))
+    findings = [str(f) for f in validate_project(project)]
+    assert any("follow_up 'utter_nothing_here' is not a response" in f for f in findings)
+
+
 def test_too_few_examples_is_reported(project: Path) -> None:
     (project / "data" / "faq" / "thin.yml").write_text(
         "faq:\n  topic: thin\n  entries:\n    - id: thin_entry\n      question: Thin?\n"

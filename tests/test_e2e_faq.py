@@ -205,3 +205,24 @@ async def test_a_correction_gets_the_entry_meant_never_the_one_negated(
         return entry.answer.strip()[:60]
 
     assert opening(meant) in answer and opening(not_meant) not in answer, answer
+
+
+async def test_a_question_only_the_account_can_answer_gets_an_honest_answer_and_a_person(
+    rest_bot: RunningBot,
+) -> None:
+    sender = f"test-{uuid.uuid4()}"
+    messages = await say(rest_bot, "has the refund I was promised gone through?", sender)
+    answer = joined(messages)
+    assert "can't see your account" in answer
+    assert said({m.get("text") for m in messages}, "utter_account_follow_up")
+    offer = messages[-1]["buttons"]
+    assert [b["title"] for b in offer] == ["Yes, a person please", "No thanks, I'll check"]
+    no_thanks = {m.get("text") for m in await say(rest_bot, "no", sender)}
+    assert said(no_thanks, "utter_anything_else")
+
+
+async def test_what_the_business_does_not_sell_is_said_clearly(rest_bot: RunningBot) -> None:
+    messages = await say(rest_bot, "do you do mobile phone deals?")
+    answer = joined(messages)
+    assert "We don't offer mobile phones" in answer and "Here's what I can help you with" in answer
+    assert not any(m.get("buttons") for m in messages)  # no "Did that solve it?"

@@ -24,6 +24,10 @@ from typing import Any
 from bot.faq.yaml_source import ContentError, line_of, load_yaml
 
 FAQ_KEY = "faq"
+#: What follows an answer unless its topic says otherwise (``follow_up:`` in the topic file).
+DEFAULT_FOLLOW_UP = "utter_did_that_help"
+#: ``follow_up: none``: nothing follows the answer.
+NO_FOLLOW_UP = "none"
 RETRIEVAL_INTENT = "faq"
 ENTRY_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -61,6 +65,13 @@ class Topic:
     entries: tuple[FaqEntry, ...]
     options: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def follow_up(self) -> str | None:
+        """The response sent with the last answer of this topic (buttons included), or None
+        for ``follow_up: none``; "Did that solve it?" by default."""
+        name = str(self.options.get("follow_up") or DEFAULT_FOLLOW_UP)
+        return None if name == NO_FOLLOW_UP else name
+
 
 @dataclass(frozen=True)
 class KnowledgeBase:
@@ -77,6 +88,10 @@ class KnowledgeBase:
         """The entry with this id (``pay_bill`` or ``faq/pay_bill``), if any."""
         entry_id = entry_id.removeprefix(f"{RETRIEVAL_INTENT}/")
         return next((e for e in self.entries if e.id == entry_id), None)
+
+    def topic(self, name: str) -> Topic | None:
+        """The topic called ``name``, if any."""
+        return next((t for t in self.topics if t.name == name), None)
 
     def topic_of(self, entry_id: str) -> str | None:
         """The topic name of an entry, if the entry exists."""

@@ -170,6 +170,14 @@ def check_responses_exist(
                 line,
                 f"the response '{action}' is used but not defined in domain.yml or data/faq",
             )
+    for topic in knowledge_base.topics:
+        if topic.follow_up is not None and topic.follow_up not in known:
+            yield Finding(
+                topic.source,
+                None,
+                f"topic '{topic.name}': follow_up '{topic.follow_up}' is not a response in"
+                f" domain.yml (name one, or write `follow_up: none`)",
+            )
 
 
 def check_stories_are_learned(paths: Iterable[Path], config: dict[str, Any]) -> Iterator[Finding]:
