@@ -12,12 +12,20 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.followup import ask_for_rating
 from bot.faq.clarify import clarification_already_tried, suggestions
+from bot.faq.context import (
+    answered,
+    contexts,
+    follow_up_in_context,
+    next_step,
+    repeats_latest,
+)
 from bot.faq.knowledge_base import DEFAULT_FOLLOW_UP, FaqEntry
 from bot.faq.multi import Corrected, corrected, questions_in
 from bot.faq.service import faq_parser, knowledge_base
 from bot.followup.service import followup_services
 from bot.handoff.escalation import Conversation
 from bot.handoff.triggers import ESCALATE_ACTION, escalation_rules
+from bot.latest_turn import events_before_latest_message
 from bot.profiles.service import remember_topic
 from bot.signals.empathy import empathy_response, pick_line
 
@@ -35,6 +43,9 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        history = answered(tracker.events)
+        if follow_up := follow_up_in_context(tracker.latest_message, knowledge_base(), history):
+            return await answer(dispatcher, tracker, domain, [follow_up])  # "and in the app?"
         fix = await correction_in(tracker)
         if fix is not None and fix.wanted is not None:  # "not X, Y": Y understood
             return await answer(dispatcher, tracker, domain, [fix.wanted])
@@ -86,7 +97,13 @@ class ActionAnswer(Action):
             dispatcher.utter_message(response="utter_rephrase")
             return []
         entries = [entry]
+        history = answered(tracker.events)
         if (latest.get("intent") or {}).get("name") == "faq":
+            follow_up = follow_up_in_context(latest, knowledge_base(), history)
+            if follow_up is not None:  # "and from the app?" after the answer on paying
+                return await answer(dispatcher, tracker, domain, [follow_up])
+            if repeats_latest(entry, history, knowledge_base()):  # "I already restarted it"
+                return await not_solved(dispatcher, tracker, domain, history)
             fix = await correction_in(tracker)
             if fix is not None and fix.wanted is not None:  # "not X, Y": Y understood
                 return await answer(dispatcher, tracker, domain, [fix.wanted])
@@ -104,7 +121,47 @@ async def questions_asked(tracker: Tracker) -> list[FaqEntry]:
     questions (bot.faq.multi); [] for a single question."""
     text = str(tracker.latest_message.get("text") or "")
     human_only = escalation_rules().human_only
-    return await questions_in(text, faq_parser(), knowledge_base(), excluded=human_only)
+    roots = contexts(answered(tracker.events), knowledge_base())
+    return await questions_in(
+        text, faq_parser(), knowledge_base(), excluded=human_only, contexts=roots
+    )
+
+
+async def not_solved(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: dict[str, Any],
+    history: list[str],
+) -> list[dict[str, Any]]:
+    """The latest answer did not help: its next step, never the same answer again; after
+    the last step, the offer of a person."""
+    step = next_step(history, knowledge_base())
+    if step is not None:
+        return await answer(dispatcher, tracker, domain, [step])
+    if offered_a_person(tracker.events):  # said twice: a person, not the same offer again
+        return [{"event": "followup", "name": ESCALATE_ACTION}]
+    dispatcher.utter_message(response="utter_sorry_not_solved")
+    return []
+
+
+def answered_last_turn(events: list[dict[str, Any]]) -> bool:
+    """Whether the bot's answer to the previous message was a FAQ answer (or a next step),
+    so a "yes" or "no" now is the customer's verdict on it."""
+    return any(
+        str((e.get("metadata") or {}).get("utter_action") or "").startswith("utter_faq/")
+        for e in events_before_latest_message(events)
+        if e.get("event") == "bot"
+    )
+
+
+def offered_a_person(events: list[dict[str, Any]]) -> bool:
+    """Whether the bot's answer to the previous message offered a person because nothing
+    it tried had helped."""
+    return any(
+        (e.get("metadata") or {}).get("utter_action") == "utter_sorry_not_solved"
+        for e in events_before_latest_message(events)
+        if e.get("event") == "bot"
+    )
 
 
 async def correction_in(tracker: Tracker) -> Corrected | None:
@@ -161,6 +218,11 @@ class ActionRecordResolution(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent in {"affirm", "deny"} and not answered_last_turn(tracker.events):
+            # a plain yes/no to something other than an answer ("anything else?")
+            reply = "utter_anything_else" if intent == "affirm" else "utter_deny_ack"
+            dispatcher.utter_message(response=reply)
+            return []
         solved = intent in {"resolution_confirmed", "affirm"}
         entry = knowledge_base().entry(str(tracker.get_slot("faq_id") or ""))
         own = knowledge_base().topic(entry.topic) if entry is not None else None
@@ -179,9 +241,8 @@ class ActionRecordResolution(Action):
                 "metadata": metadata,
             }
         ]
-        if not solved:
-            dispatcher.utter_message(response="utter_sorry_not_solved")
-            return events
+        if not solved:  # the next step when the entry has one, else the offer of a person
+            return events + await not_solved(dispatcher, tracker, domain, answered(tracker.events))
         dispatcher.utter_message(response="utter_glad_it_helped")
         try:
             cancel = followup_services().cancel

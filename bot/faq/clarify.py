@@ -40,8 +40,8 @@ def suggestions(
         key = str(candidate.get("intent_response_key") or "")
         confidence = float(candidate.get("confidence") or 0.0)
         entry = knowledge_base.entry(key)
-        if entry is None or confidence < min_confidence:
-            continue
+        if entry is None or entry.parent is not None or confidence < min_confidence:
+            continue  # follow-ups and next steps are never offered on their own
         if all(s.entry_id != entry.id for s in found):
             found.append(Suggestion(entry.id, entry.question, confidence))
         if len(found) == limit:

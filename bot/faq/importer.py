@@ -3,7 +3,8 @@
 Listed in ``config.yml`` under ``importers:`` next to ``RasaFileImporter``, so
 ``rasa train``, ``rasa data validate`` and ``rasa test`` pick the FAQ up with no build step.
 Each entry becomes examples of the retrieval intent ``faq/<id>`` and the response
-``utter_faq/<id>``.
+``utter_faq/<id>``; so does each follow-up (``faq/<id>__then<n>``) and next step
+(``faq/<id>__step<n>``, a response only).
 """
 
 from __future__ import annotations
@@ -51,11 +52,12 @@ class FaqImporter(TrainingDataImporter):
         """Examples of ``faq/<id>`` and the ``utter_faq/<id>`` responses."""
         examples = [
             Message.build(text=text, intent=entry.intent_response_key)
-            for entry in self.knowledge_base.entries
+            for entry in self.knowledge_base.all_entries
             for text in entry.examples
         ]
         responses = {
-            entry.response_name: [{"text": entry.answer}] for entry in self.knowledge_base.entries
+            entry.response_name: [{"text": entry.answer}]
+            for entry in self.knowledge_base.all_entries
         }
         return TrainingData(training_examples=examples, responses=responses)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,11 @@ DEFAULT_FOLLOW_UP = "utter_did_that_help"
 NO_FOLLOW_UP = "none"
 RETRIEVAL_INTENT = "faq"
 ENTRY_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Ids of follow-ups and next steps: ``<entry id>__then<n>`` / ``<entry id>__step<n>``.
+FOLLOW_UP_MARK = "__then"
+STEP_MARK = "__step"
+#: A follow-up needs at least this many example phrasings.
+MIN_FOLLOW_UP_EXAMPLES = 3
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,19 @@ class FaqEntry:
     answer: str
     source: Path
     line: int | None = None
+    #: Questions that only make sense right after this answer ("and from the app?"), each
+    #: an entry of its own (``<id>__then<n>``) with this entry as ``parent``.
+    follow_ups: tuple[FaqEntry, ...] = ()
+    #: What to try next, in order, when the customer says this did not help
+    #: (``if_not_solved:``): own steps (``<id>__step<n>``) or other entries.
+    next_steps: tuple[FaqEntry, ...] = ()
+    #: The entry a follow-up or step belongs to.
+    parent: str | None = None
+    #: The entry whose answer a follow-up or step gives (``entry:`` instead of ``answer:``).
+    refers_to: str | None = None
+    #: Entries whose advice this answer already gives (``covers:``): "I already restarted
+    #: it" after this answer is not answered with the restart entry again.
+    covers: tuple[str, ...] = ()
 
     @property
     def intent_response_key(self) -> str:
@@ -84,10 +102,18 @@ class KnowledgeBase:
         for topic in self.topics:
             yield from topic.entries
 
+    @property
+    def all_entries(self) -> Iterator[FaqEntry]:
+        """Entries, their follow-ups and their next steps."""
+        for entry in self.entries:
+            yield entry
+            yield from entry.follow_ups
+            yield from entry.next_steps
+
     def entry(self, entry_id: str) -> FaqEntry | None:
-        """The entry with this id (``pay_bill`` or ``faq/pay_bill``), if any."""
+        """The entry, follow-up or step with this id (``pay_bill`` or ``faq/pay_bill``)."""
         entry_id = entry_id.removeprefix(f"{RETRIEVAL_INTENT}/")
-        return next((e for e in self.entries if e.id == entry_id), None)
+        return next((e for e in self.all_entries if e.id == entry_id), None)
 
     def topic(self, name: str) -> Topic | None:
         """The topic called ``name``, if any."""
@@ -121,7 +147,35 @@ def faq_files(paths: Iterable[Path]) -> list[Path]:
 
 def load_knowledge_base(paths: Iterable[Path]) -> KnowledgeBase:
     """Loads every FAQ file below ``paths``; raises :class:`ContentError` on bad content."""
-    return KnowledgeBase(tuple(load_topic(path) for path in faq_files(paths)))
+    loaded = KnowledgeBase(tuple(load_topic(path) for path in faq_files(paths)))
+    answers = {e.id: e.answer for e in loaded.entries}
+    for entry in loaded.entries:
+        unknown = [c for c in entry.covers if c not in answers]
+        if unknown:
+            raise ContentError(
+                entry.source, entry.line, f"entry '{entry.id}': covers unknown {unknown}"
+            )
+    topics = []
+    for topic in loaded.topics:  # follow-ups and steps that name an entry give its answer
+        entries = []
+        for entry in topic.entries:
+            follow_ups = tuple(_resolved(f, answers) for f in entry.follow_ups)
+            steps = tuple(_resolved(s, answers) for s in entry.next_steps)
+            entries.append(replace(entry, follow_ups=follow_ups, next_steps=steps))
+        topics.append(replace(topic, entries=tuple(entries)))
+    return KnowledgeBase(tuple(topics))
+
+
+def _resolved(derived: FaqEntry, answers: dict[str, str]) -> FaqEntry:
+    if derived.refers_to is None:
+        return derived
+    if derived.refers_to not in answers:
+        raise ContentError(
+            derived.source,
+            derived.line,
+            f"entry '{derived.parent}': '{derived.refers_to}' is not a FAQ entry",
+        )
+    return replace(derived, answer=answers[derived.refers_to])
 
 
 def load_topic(path: Path) -> Topic:
@@ -149,12 +203,14 @@ def _entry(path: Path, topic: str, raw: Any) -> FaqEntry:
         raise ContentError(path, None, "every entry must be a mapping with id, examples, answer")
     entry_id = _required_text(path, raw, "id", "an entry")
     where = f"entry '{entry_id}'"
-    if not ENTRY_ID.match(entry_id):
-        raise ContentError(path, line_of(raw), f"{where}: id must be snake_case (a-z, 0-9, _)")
+    if not ENTRY_ID.match(entry_id) or "__" in entry_id:
+        raise ContentError(
+            path, line_of(raw), f"{where}: id must be snake_case (a-z, 0-9, single _)"
+        )
     examples = raw.get("examples")
     if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
         raise ContentError(path, line_of(raw), f"{where}: 'examples' must be a list of texts")
-    return FaqEntry(
+    entry = FaqEntry(
         id=entry_id,
         topic=str(raw.get("topic") or topic),
         question=_required_text(path, raw, "question", where),
@@ -162,6 +218,70 @@ def _entry(path: Path, topic: str, raw: Any) -> FaqEntry:
         answer=_required_text(path, raw, "answer", where).strip(),
         source=path,
         line=line_of(raw),
+    )
+    follow_ups = _list(path, raw, "follow_ups", where)
+    steps = _list(path, raw, "if_not_solved", where)
+    covers = _list(path, raw, "covers", where)
+    if not all(isinstance(c, str) and c != entry_id for c in covers):
+        raise ContentError(path, line_of(raw), f"{where}: 'covers' lists other entries' ids")
+    return replace(
+        entry,
+        covers=tuple(covers),
+        follow_ups=tuple(
+            _derived(path, entry, f"{entry_id}{FOLLOW_UP_MARK}{n}", item, needs_examples=True)
+            for n, item in enumerate(follow_ups, 1)
+        ),
+        next_steps=tuple(
+            _derived(path, entry, f"{entry_id}{STEP_MARK}{n}", item, needs_examples=False)
+            for n, item in enumerate(steps, 1)
+        ),
+    )
+
+
+def _list(path: Path, raw: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = raw.get(key) or []
+    if not isinstance(value, list):
+        raise ContentError(path, line_of(raw), f"{where}: '{key}' must be a list")
+    return value
+
+
+def _derived(
+    path: Path, parent: FaqEntry, derived_id: str, raw: Any, *, needs_examples: bool
+) -> FaqEntry:
+    """A follow-up (examples + answer or entry) or a next step (an entry id, or answer)."""
+    kind = "follow-up" if needs_examples else "step"
+    where = f"entry '{parent.id}', {kind} {derived_id.rsplit('_', 1)[-1]}"
+    if isinstance(raw, str) and not needs_examples:  # a step that is another entry's id
+        raw = {"entry": raw}
+    if not isinstance(raw, dict):
+        raise ContentError(path, parent.line, f"{where}: expected a mapping")
+    line = line_of(raw) or parent.line
+    answer, refers_to = raw.get("answer"), raw.get("entry")
+    if (answer is None) == (refers_to is None):
+        raise ContentError(path, line, f"{where}: give exactly one of 'answer' or 'entry'")
+    if answer is not None and (not isinstance(answer, str) or not answer.strip()):
+        raise ContentError(path, line, f"{where}: 'answer' is empty")
+    if refers_to is not None and (not isinstance(refers_to, str) or refers_to == parent.id):
+        raise ContentError(path, line, f"{where}: 'entry' must name another FAQ entry")
+    examples = raw.get("examples") or []
+    if needs_examples and (
+        not isinstance(examples, list)
+        or len(examples) < MIN_FOLLOW_UP_EXAMPLES
+        or not all(isinstance(e, str) and e.strip() for e in examples)
+    ):
+        raise ContentError(
+            path, line, f"{where}: write at least {MIN_FOLLOW_UP_EXAMPLES} 'examples' (texts)"
+        )
+    return FaqEntry(
+        id=derived_id,
+        topic=parent.topic,
+        question=str(raw.get("question") or parent.question),
+        examples=tuple(e.strip() for e in examples) if needs_examples else (),
+        answer=answer.strip() if isinstance(answer, str) else "",
+        source=path,
+        line=line,
+        parent=parent.id,
+        refers_to=refers_to,
     )
 
 

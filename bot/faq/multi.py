@@ -9,7 +9,7 @@ that split are.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,10 +54,13 @@ async def questions_in(
     *,
     excluded: frozenset[str] = frozenset(),
     min_confidence: float = MIN_CONFIDENCE,
+    contexts: Sequence[str] = (),
 ) -> list[FaqEntry]:
     """The FAQ entries asked about in ``text``, in order, without repeats, at most
     :data:`MAX_QUESTIONS`; [] when the message does not split into several pieces.
-    ``excluded`` holds entry keys (``faq/<id>``) that must not be answered (human-only)."""
+    ``excluded`` holds entry keys (``faq/<id>``) that must not be answered (human-only); a
+    follow-up or step counts only when it belongs to one of ``contexts`` (entries answered
+    earlier in the conversation)."""
     pieces = question_segments(text)
     if len(pieces) < 2:
         return []
@@ -67,6 +70,8 @@ async def questions_in(
         entry = selected_entry(parse_data, knowledge_base, min_confidence)
         if entry is None or entry.intent_response_key in excluded or entry in found:
             continue
+        if entry.parent is not None and entry.parent not in contexts:
+            continue  # "can I do it in the app?" means nothing without its answer
         found.append(entry)
         if len(found) == MAX_QUESTIONS:
             break

@@ -24,6 +24,11 @@ _JOIN = re.compile(
     rf"(?:,\s*|\s+)(?:and\s+(?:also\s+)?|also\s+|plus\s+|then\s+)?(?=(?:{_QUESTION_START})\b)",
     re.IGNORECASE,
 )
+#: A lead-in that names a topic rather than asking ("back to paying, can I ...").
+_LEAD_IN = re.compile(
+    r"^(?:ok(?:ay)?,?\s+|so,?\s+)?(?:(?:going|go|coming|getting)\s+)?(?:back\s+to|about|regarding|re)\b",
+    re.IGNORECASE,
+)
 _JOINED_BY_WORD = re.compile(r"(?:,\s*(?:and|also|plus|then)?|\s+(?:and|also|plus|then))\s*$", re.I)
 
 
@@ -34,11 +39,18 @@ def question_segments(text: str) -> list[str]:
     for sentence in _SENTENCE.split(text.strip()):
         pieces += _split_sentence(sentence.strip())
     merged: list[str] = []
-    for piece in (p for p in pieces if p):
-        if merged and len(piece.split()) < MIN_WORDS:
+    lead_in = ""
+    for raw in (p for p in pieces if p):
+        piece = f"{lead_in.rstrip(' ,.;')}, {raw}" if lead_in else raw
+        lead_in = ""
+        if _LEAD_IN.match(piece) and "?" not in piece:
+            lead_in = piece  # it belongs to the question after it
+        elif merged and len(piece.split()) < MIN_WORDS:
             merged[-1] = f"{merged[-1]} {piece}"
         else:
             merged.append(piece)
+    if lead_in:
+        merged.append(lead_in)
     if len(merged) > 1 and len(merged[0].split()) < MIN_WORDS:
         merged[1] = f"{merged[0]} {merged[1]}"
         merged.pop(0)

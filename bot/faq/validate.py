@@ -68,6 +68,7 @@ def validate_project(root: Path) -> list[Finding]:
         for text in e.examples
     ]
     findings += check_duplicates([*faq_examples, *nlu_examples])
+    findings += check_follow_up_examples(knowledge_base, [*faq_examples, *nlu_examples])
     findings += check_responses_exist(knowledge_base, domain, used)
     if isinstance(config, dict):
         findings += check_stories_are_learned(_yaml_files(root / "data"), config)
@@ -101,7 +102,7 @@ def check_answer_lengths(
     knowledge_base: KnowledgeBase, domain: dict[str, Any]
 ) -> Iterator[Finding]:
     """Every FAQ answer and domain response text fits in one channel message."""
-    for entry in knowledge_base.entries:
+    for entry in knowledge_base.all_entries:
         if len(entry.answer) > MAX_ANSWER_CHARS:
             yield Finding(
                 entry.source,
@@ -119,6 +120,26 @@ def check_answer_lengths(
                     f"response '{name}' has {len(text)} characters;"
                     f" the limit is {MAX_ANSWER_CHARS}",
                 )
+
+
+def check_follow_up_examples(
+    knowledge_base: KnowledgeBase, examples: list[_Example]
+) -> Iterator[Finding]:
+    """A follow-up's phrasing is no example of an entry or intent: it would be read as that
+    question on its own. (Follow-ups of different entries may share phrasings: the
+    conversation tells them apart.)"""
+    owners = {" ".join(_WORD.findall(e.text.lower())): e for e in examples}
+    for entry in knowledge_base.entries:
+        for follow_up in entry.follow_ups:
+            for text in follow_up.examples:
+                other = owners.get(" ".join(_WORD.findall(text.lower())))
+                if other is not None:
+                    yield Finding(
+                        follow_up.source,
+                        follow_up.line,
+                        f"FAQ entry '{entry.id}': the follow-up example '{text}' is also an"
+                        f" example of {other.owner} ({other.path}:{other.line})",
+                    )
 
 
 def check_duplicates(examples: list[_Example]) -> Iterator[Finding]:
@@ -161,7 +182,7 @@ def check_responses_exist(
 ) -> Iterator[Finding]:
     """Every ``utter_`` action a rule, story or test uses has a response."""
     known = set((domain.get("responses") or {}).keys())
-    known |= {entry.response_name for entry in knowledge_base.entries}
+    known |= {entry.response_name for entry in knowledge_base.all_entries}
     known |= {"utter_faq"}  # Rasa's retrieval action, answered by the response selector
     for action, path, line in used:
         if action.startswith("utter_") and action not in known:
