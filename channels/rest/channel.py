@@ -65,7 +65,8 @@ class RestInput(InputChannel):
                 message = rest_message(request.body)
             except BadBody as error:
                 return bad_request(error)
-            # customer-text gate (bot.inbound) goes here, on message.text, before Rasa
+            # --- CUSTOMER-TEXT GATE: the single place the bot.inbound check of
+            # `message.text` belongs (before Rasa sees it); not written here. ---
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(
