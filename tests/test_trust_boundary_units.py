@@ -13,7 +13,7 @@ from bot.privacy.launch import with_auth_token
 from bot.runtime.action_server import action_call, authorised, decompressed
 from bot.runtime.json_body import MAX_JSON_DEPTH, BadBody, declared_too_large, depth, parse_json
 from bot.runtime.private_files import PRIVATE_MODE, write_private_text
-from bot.runtime.rasa_api_guard import check_body
+from bot.runtime.rasa_api_guard import check_body, short_reason
 from bot.runtime.secrets import (
     SECRET_VARIABLES,
     MissingSecrets,
@@ -185,6 +185,13 @@ def test_rasa_api_bodies_of_the_right_shape_pass() -> None:
     check_body("POST", "/conversations/rest:a/tracker/events", b'[{"event": "bot"}]')
     check_body("POST", "/conversations/a/predict", b"")  # takes no body
     check_body("POST", "/model/train", b"version: '3.1'")  # YAML: not ours to check
+
+
+def test_a_long_rasa_refusal_is_cut_to_its_reason() -> None:
+    quoted = {"reason": "BadRequest", "message": "Error: {'text': 'the refused body'} ..."}
+    assert short_reason(json.dumps(quoted).encode()) == "BadRequest"
+    assert short_reason(b"<html>") == "bad request"
+    assert short_reason(json.dumps({"reason": "x" * 200}).encode()) == "bad request"
 
 
 def test_an_action_call_must_have_the_shape_rasa_sends() -> None:

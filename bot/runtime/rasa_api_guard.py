@@ -7,7 +7,8 @@ Added to the Sanic app Rasa builds (``rasa.core.run.configure_app``), by the lau
   reads them);
 - the JSON API routes that take a body get it checked first: empty, malformed, nested too
   deep or of the wrong shape answers 400 with a short JSON error;
-- no 5xx answer carries exception text (the cause stays in the log).
+- no 5xx answer carries exception text (the cause stays in the log), and a long 400 answer
+  (Rasa's event validation quotes the refused body) becomes its short reason.
 
 Authentication is Rasa's own: ``--auth-token`` on every API route except ``/`` and
 ``/version`` (:mod:`bot.runtime.services`).
@@ -16,6 +17,7 @@ Authentication is Rasa's own: ``--auth-token`` on every API route except ``/`` a
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +38,9 @@ from bot.runtime.json_body import (
 #: the largest request Rasa accepts: messages and event lists are small (1 MB took Rasa
 #: tens of seconds before this limit)
 MAX_BODY_BYTES = 256 * 1024
+
+#: a longer 400 answer is replaced by its short reason: Rasa's quote the body they refuse
+MAX_ERROR_BODY_BYTES = 400
 
 _CONVERSATION = r"/conversations/.+"
 #: (method, path pattern, the body's JSON type, the string fields it must carry)
@@ -78,7 +83,18 @@ async def _check_request(request: Request) -> HTTPResponse | None:
 async def _hide_failures(_request: Request, answer: BaseHTTPResponse) -> HTTPResponse | None:
     if answer.status >= 500:
         return internal_error(answer.status)
+    if answer.status == 400 and len(answer.body or b"") > MAX_ERROR_BODY_BYTES:
+        return bad_request(short_reason(answer.body or b""))
     return None
+
+
+def short_reason(body: bytes) -> str:
+    """The ``reason`` of one of Rasa's long 400 answers (they quote the request body)."""
+    try:
+        reason = json.loads(body).get("reason")
+    except (ValueError, AttributeError):
+        reason = None
+    return reason if isinstance(reason, str) and len(reason) < 80 else "bad request"
 
 
 def guard(app: Sanic) -> Sanic:

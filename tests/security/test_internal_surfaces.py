@@ -164,6 +164,49 @@ async def test_rasa_api_answers_malformed_bodies_with_a_short_400(
     short_json_error(answer)
 
 
+async def test_rasas_own_refusals_do_not_quote_the_body(rest_bot: RunningBot) -> None:
+    forged = json.dumps([{"event": "user", "text": 5, "parse_data": "secret-looking-text"}])
+    status, answer = await call(
+        "POST",
+        f"{rest_bot.rasa_url}/conversations/quoted/tracker/events",
+        params=rest_bot.api_params,
+        data=forged,
+    )
+    assert status == 400
+    short_json_error(answer)
+    assert "secret-looking-text" not in answer
+
+
+async def test_a_failure_inside_rasa_answers_without_its_cause(rest_bot: RunningBot) -> None:
+    broken = json.dumps({"text": "hi", "sender": "user", "parse_data": "not a dict"})
+    status, answer = await call(
+        "POST",
+        f"{rest_bot.rasa_url}/conversations/broken/messages",
+        params=rest_bot.api_params,
+        data=broken,
+    )
+    assert status == 500
+    assert json.loads(answer) == {"error": "internal error"}
+
+
+async def test_a_failing_action_answers_without_its_cause_or_the_call(rest_bot: RunningBot) -> None:
+    call_body = json.dumps(
+        {
+            "next_action": "action_answer",
+            "tracker": {"sender_id": "rest:a", "slots": {}, "events": [], "latest_message": "x"},
+            "domain": {},
+        }
+    )
+    status, answer = await call(
+        "POST",
+        f"{rest_bot.actions_url}/webhook",
+        headers=rest_bot.action_server_headers,
+        data=call_body,
+    )
+    assert status == 500
+    assert json.loads(answer) == {"error": "internal error"}
+
+
 async def test_rasa_refuses_a_one_megabyte_body(rest_bot: RunningBot) -> None:
     body = json.dumps({"text": "a" * ONE_MEGABYTE})
     url = f"{rest_bot.rasa_url}/model/parse"
