@@ -45,7 +45,7 @@ async def post_too_large(url: str, body: str | bytes, **kwargs: Any) -> int | No
     closes; a fast client may still be writing)."""
     try:
         status, answer = await call("POST", url, data=body, **kwargs)
-    except aiohttp.ClientConnectionError:
+    except (aiohttp.ClientConnectionError, ConnectionError):  # aiohttp raises either
         return None
     assert "Traceback" not in answer
     return status
