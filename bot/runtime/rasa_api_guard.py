@@ -11,14 +11,17 @@ Added to the Sanic app Rasa builds (``rasa.core.run.configure_app``), by the lau
   (Rasa's event validation quotes the refused body) becomes its short reason.
 
 Authentication is Rasa's own: ``--auth-token`` on every API route except ``/`` and
-``/version`` (:mod:`bot.runtime.services`).
+``/version`` (:mod:`bot.runtime.services`), its comparison made constant-time here.
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
+import inspect
 import json
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -105,12 +108,43 @@ def guard(app: Sanic) -> Sanic:
     return app
 
 
+def constant_time_requires_auth(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Rasa's ``requires_auth`` with the ``?token=`` compared in constant time (Rasa's own
+    uses ``==``); JWT and the 401 answer stay Rasa's."""
+
+    def requires_auth(app: Sanic, token: str | None = None) -> Callable[[Any], Any]:
+        def decorator(handler: Any) -> Any:
+            # a wrong or missing token goes on to Rasa's own check against a random value
+            # nobody knows: JWT still works, anything else gets Rasa's 401. (Passing None
+            # would mean "authentication disabled" to Rasa.)
+            unmatchable = None if token is None else secrets.token_urlsafe(32)
+            without_token = original(app, unmatchable)(handler)
+
+            @functools.wraps(handler)
+            async def decorated(request: Request, *args: Any, **kwargs: Any) -> Any:
+                provided = request.args.get("token")
+                if token and provided and hmac.compare_digest(provided.encode(), token.encode()):
+                    result = handler(request, *args, **kwargs)
+                    return await result if inspect.isawaitable(result) else result
+                return await without_token(request, *args, **kwargs)
+
+            return decorated
+
+        return decorator
+
+    requires_auth.bot_guarded = True  # type: ignore[attr-defined]
+    return requires_auth
+
+
 def install() -> None:
-    """Makes Rasa's ``configure_app`` return guarded apps (once; later calls do nothing)."""
+    """Makes Rasa's ``configure_app`` return guarded apps and its API token checks constant
+    time (once; later calls do nothing)."""
     import rasa.core.run
+    import rasa.server
 
     if getattr(rasa.core.run.configure_app, "bot_guarded", False):
         return
+    rasa.server.requires_auth = constant_time_requires_auth(rasa.server.requires_auth)
     original: Callable[..., Sanic] = rasa.core.run.configure_app
 
     @functools.wraps(original)
