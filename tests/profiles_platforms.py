@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa  # type: ignore[import-untyped]
 
+from bot.runtime.settings import REST_CHANNEL
 from bot.testing.fake_slack import ApiCall, FakeSlack
 from bot.testing.fake_telegram import FakeTelegram
 from bot.testing.servers import DEFAULT_MODEL, RunningBot, free_port, running_bot
@@ -152,11 +153,12 @@ class Platforms:
     # -- the stores -----------------------------------------------------------------------
     async def saved(self, conversation: str, kind: str) -> None:
         """Waits until the conversation's tracker holds an event of ``kind`` (a /restart)."""
-        url = f"{self.bot.rasa_url}/conversations/{conversation}/tracker?include_events=ALL"
+        url = f"{self.bot.rasa_url}/conversations/{conversation}/tracker"
+        params = {"include_events": "ALL", **self.bot.api_params}
         deadline = time.monotonic() + WAIT
         async with aiohttp.ClientSession() as session:
             while time.monotonic() < deadline:
-                async with session.get(url) as response:
+                async with session.get(url, params=params) as response:
                     events = (await response.json())["events"] or []
                 if any(e["event"] == kind for e in events):
                     return
@@ -225,7 +227,7 @@ async def serving_both(
         async with FakeTelegram(load_spec()) as telegram:
             port, secret = free_port(), secrets.token_urlsafe(24)
             credentials: dict[str, Any] = {
-                "rest": None,
+                REST_CHANNEL: None,
                 "channels.slack.SlackInput": {
                     "bot_token": slack.bot_token,
                     "signing_secret": slack.signing_secret,

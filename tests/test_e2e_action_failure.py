@@ -26,7 +26,9 @@ async def test_a_question_while_the_action_server_is_down_gets_an_apology_and_a_
         running_bot(endpoints=nowhere, state=tmp_path) as bot,
         aiohttp.ClientSession() as session,
         session.post(
-            f"{bot.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": question}
+            f"{bot.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": question},
+            headers=bot.rest_headers,
         ) as reply,
     ):
         answers = [m.get("text") for m in await reply.json()]
@@ -37,7 +39,7 @@ async def test_a_question_while_the_action_server_is_down_gets_an_apology_and_a_
     assert len(answers) == 1 and answers[0] in apologies, answers
     store = SqliteTicketStore(tmp_path / "bot.db")
     try:
-        ticket = await store.find_open(sender)
+        ticket = await store.find_open(f"rest:{sender}")
     finally:
         await store.close()
     assert ticket is not None and ticket.reason is EscalationReason.BOT_FAILURE

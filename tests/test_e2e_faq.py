@@ -55,7 +55,9 @@ async def say(bot: RunningBot, text: str, sender: str | None = None) -> list[dic
     payload = {"sender": sender or f"test-{uuid.uuid4()}", "message": text}
     async with (
         aiohttp.ClientSession() as session,
-        session.post(f"{bot.rasa_url}/webhooks/rest/webhook", json=payload) as reply,
+        session.post(
+            f"{bot.rasa_url}/webhooks/rest/webhook", json=payload, headers=bot.rest_headers
+        ) as reply,
     ):
         assert reply.status == 200
         messages: list[dict[str, Any]] = await reply.json()
@@ -135,7 +137,9 @@ async def unclear_message(bot: RunningBot) -> str:
     """A vague message the trained model sends to clarification (checked, not assumed)."""
     async with aiohttp.ClientSession() as session:
         for text in VAGUE:
-            async with session.post(f"{bot.rasa_url}/model/parse", json={"text": text}) as reply:
+            async with session.post(
+                f"{bot.rasa_url}/model/parse", json={"text": text}, params=bot.api_params
+            ) as reply:
                 parsed = await reply.json()
             ranking = ((parsed.get("response_selector") or {}).get("faq") or {}).get("ranking")
             if parsed["intent"]["name"] == "nlu_fallback" and ranking:

@@ -22,7 +22,6 @@ from aiohttp import web
 from bot.handoff.desk import Agent, AgentDesk, NotTicketOwner
 from bot.handoff.notifier import LogNotifier
 from bot.handoff.priority import PriorityWeights
-from bot.handoff.rasa_api import RasaConversations
 from bot.handoff.sqlite_store import SqliteTicketStore
 from bot.handoff.texts import domain_texts
 from bot.handoff.tickets import TicketState
@@ -96,7 +95,7 @@ def desk_for(bot: RunningBot) -> tuple[AgentDesk, SqliteTicketStore]:
     store = SqliteTicketStore(bot.state / "bot.db", weights=PriorityWeights())
     return AgentDesk(
         store,
-        RasaConversations(bot.rasa_url),
+        bot.conversations(),
         LogNotifier(),
         domain_texts(str(PROJECT_ROOT / "domain.yml")),
     ), store
@@ -106,7 +105,9 @@ async def say(bot: RunningBot, sender: str, text: str) -> list[dict[str, Any]]:
     async with (
         aiohttp.ClientSession() as session,
         session.post(
-            f"{bot.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+            f"{bot.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            headers=bot.rest_headers,
         ) as reply,
     ):
         assert reply.status == 200
@@ -114,7 +115,7 @@ async def say(bot: RunningBot, sender: str, text: str) -> list[dict[str, Any]]:
 
 
 async def events(bot: RunningBot, sender: str) -> list[dict[str, Any]]:
-    return list((await RasaConversations(bot.rasa_url).tracker(sender))["events"])
+    return list((await bot.conversations().tracker(bot.rest_conversation(sender)))["events"])
 
 
 def customer() -> str:
@@ -127,7 +128,7 @@ async def escalated(
     sender = customer()
     answers = [m.get("text") for m in await say(bot, sender, text)]
     assert any(said(a, *HANDOFF) for a in answers), answers
-    ping = await pings.wait_for("ticket_opened", sender)
+    ping = await pings.wait_for("ticket_opened", RunningBot.rest_conversation(sender))
     return sender, int(ping["ticket"]["id"])
 
 
@@ -139,7 +140,7 @@ async def test_asking_for_a_person_opens_a_ticket_pauses_the_bot_and_pings_agent
     assert {"event": "pause"}.items() <= next(e for e in log if e["event"] == "pause").items()
     state_events = [e for e in log if e["event"] == "slot" and e["name"] == "handoff_state"]
     assert state_events[-1]["value"] == "queued"
-    ping = await pings.wait_for("ticket_opened", sender)
+    ping = await pings.wait_for("ticket_opened", RunningBot.rest_conversation(sender))
     assert ping["ticket"]["reason"] == "requested"
     assert "I want to talk to a real person" in ping["ticket"]["summary"]
     assert ping["ticket"]["id"] == ticket_id
@@ -150,7 +151,7 @@ async def test_while_waiting_the_customers_words_reach_the_agents_not_the_bot(
 ) -> None:
     sender, _ = await escalated(bot, pings)
     assert await say(bot, sender, "my router shows a red light") == []
-    ping = await pings.wait_for("customer_said", sender)
+    ping = await pings.wait_for("customer_said", RunningBot.rest_conversation(sender))
     assert ping["text"] == "my router shows a red light"
 
 
@@ -214,7 +215,7 @@ async def test_persistent_low_confidence_ends_with_a_person(
     ]
     assert any(said(a, "utter_clarify", "utter_offer_human") for a in replies[0])
     assert any(said(a, *HANDOFF) for a in replies[2]), replies
-    ping = await pings.wait_for("ticket_opened", sender)
+    ping = await pings.wait_for("ticket_opened", RunningBot.rest_conversation(sender))
     assert ping["ticket"]["reason"] == "low_confidence"
 
 
@@ -224,7 +225,9 @@ async def test_a_human_only_topic_goes_straight_to_a_person(
     sender = customer()
     answers = [m.get("text") for m in await say(bot, sender, "I want to cancel my contract")]
     assert any(said(a, *HANDOFF) for a in answers), answers
-    assert (await pings.wait_for("ticket_opened", sender))["ticket"]["reason"] == "human_only_topic"
+    assert (await pings.wait_for("ticket_opened", RunningBot.rest_conversation(sender)))["ticket"][
+        "reason"
+    ] == "human_only_topic"
 
 
 async def test_an_angry_customer_threatening_action_gets_a_person(
@@ -236,6 +239,6 @@ async def test_an_angry_customer_threatening_action_gets_a_person(
         for m in await say(bot, sender, "my internet is down again, I'm contacting the ombudsman")
     ]
     assert any(said(a, *HANDOFF) for a in answers), answers
-    assert (await pings.wait_for("ticket_opened", sender))["ticket"][
+    assert (await pings.wait_for("ticket_opened", RunningBot.rest_conversation(sender)))["ticket"][
         "reason"
     ] == "negative_sentiment"

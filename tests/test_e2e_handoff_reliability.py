@@ -15,7 +15,6 @@ from bot.handoff.desk import Agent, AgentDesk
 from bot.handoff.notifier import LogNotifier
 from bot.handoff.postgres_store import PostgresTicketStore
 from bot.handoff.priority import PriorityWeights
-from bot.handoff.rasa_api import RasaConversations
 from bot.handoff.sqlite_store import SqliteTicketStore
 from bot.handoff.texts import domain_texts
 from bot.handoff.tickets import TicketState
@@ -30,7 +29,9 @@ async def say(bot: RunningBot, sender: str, text: str) -> list[dict[str, Any]]:
     async with (
         aiohttp.ClientSession() as session,
         session.post(
-            f"{bot.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+            f"{bot.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            headers=bot.rest_headers,
         ) as reply,
     ):
         assert reply.status == 200
@@ -38,7 +39,7 @@ async def say(bot: RunningBot, sender: str, text: str) -> list[dict[str, Any]]:
 
 
 async def user_texts(bot: RunningBot, sender: str) -> list[str]:
-    tracker = await RasaConversations(bot.rasa_url).tracker(sender)
+    tracker = await bot.conversations().tracker(bot.rest_conversation(sender))
     return [e["text"] for e in tracker["events"] if e["event"] == "user"]
 
 
@@ -49,21 +50,21 @@ async def test_a_restart_mid_handoff_keeps_the_queue_the_pause_and_the_relay(
     async with running_bot(state=tmp_path) as bot:
         assert await say(bot, sender, "I want to speak to a human") != []
     store = SqliteTicketStore(tmp_path / "bot.db", weights=PriorityWeights())
-    ticket = await store.find_open(sender)
+    ticket = await store.find_open(RunningBot.rest_conversation(sender))
     assert ticket is not None and ticket.state is TicketState.QUEUED
 
     async with running_bot(state=tmp_path) as bot:
         assert await say(bot, sender, "are you still there?") == [], "the bot must stay paused"
         desk = AgentDesk(
             store,
-            RasaConversations(bot.rasa_url),
+            bot.conversations(),
             LogNotifier(),
             domain_texts(str(PROJECT_ROOT / "domain.yml")),
         )
         assert (await desk.claim(ticket.id, Agent("cli:sam", "Sam"))).won
         await desk.reply(ticket.id, Agent("cli:sam", "Sam"), "Yes, I'm here.")
         assert "are you still there?" in await user_texts(bot, sender)
-        tracker = await RasaConversations(bot.rasa_url).tracker(sender)
+        tracker = await bot.conversations().tracker(bot.rest_conversation(sender))
         assert tracker["events"][-1]["text"] == "Sam from support: Yes, I'm here."
     await store.close()
 
@@ -123,12 +124,12 @@ async def test_two_rasa_servers_share_postgres_and_redis_without_losing_or_dupli
             )
         )
         store = PostgresTicketStore(postgres, weights=PriorityWeights())
-        tickets = [await store.find_open(s) for s in escalating]
+        tickets = [await store.find_open(RunningBot.rest_conversation(s)) for s in escalating]
         assert all(t is not None and t.state is TicketState.QUEUED for t in tickets)
         desks = [
             AgentDesk(
                 store,
-                RasaConversations(b.rasa_url),
+                b.conversations(),
                 LogNotifier(),
                 domain_texts(str(PROJECT_ROOT / "domain.yml")),
             )
@@ -144,9 +145,11 @@ async def test_two_rasa_servers_share_postgres_and_redis_without_losing_or_dupli
         for sender in escalating:
             joined = [
                 e
-                for e in (await RasaConversations(second.rasa_url).tracker(sender))["events"]
+                for e in (await second.conversations().tracker(second.rest_conversation(sender)))[
+                    "events"
+                ]
                 if e["event"] == "bot" and "has joined" in (e.get("text") or "")
             ]
             assert len(joined) == 1
-        await store.delete_customer(escalating)
+        await store.delete_customer([RunningBot.rest_conversation(s) for s in escalating])
         await store.close()

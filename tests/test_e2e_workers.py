@@ -23,13 +23,16 @@ MESSAGES = ("hi", "how do I pay my bill", "my internet keeps dropping", "thanks"
 
 async def say(session: aiohttp.ClientSession, bot: RunningBot, sender: str, text: str) -> Any:
     payload = {"sender": sender, "message": text}
-    async with session.post(f"{bot.rasa_url}/webhooks/rest/webhook", json=payload) as reply:
+    async with session.post(
+        f"{bot.rasa_url}/webhooks/rest/webhook", json=payload, headers=bot.rest_headers
+    ) as reply:
         assert reply.status == 200
         return await reply.json()
 
 
 async def events(session: aiohttp.ClientSession, bot: RunningBot, sender: str) -> list[Any]:
-    async with session.get(f"{bot.rasa_url}/conversations/{sender}/tracker") as reply:
+    url = f"{bot.rasa_url}/conversations/{bot.rest_conversation(sender)}/tracker"
+    async with session.get(url, params=bot.api_params) as reply:
         assert reply.status == 200
         return list((await reply.json())["events"])
 

@@ -28,7 +28,6 @@ from bot.analytics.reporting import build_report
 from bot.analytics.sql_source import SqlEventSource
 from bot.followup.store import Checkin, CheckinState
 from bot.handoff.priority import PriorityWeights
-from bot.handoff.rasa_api import RasaConversations
 from bot.handoff.sqlite_store import SqliteTicketStore
 from bot.handoff.tickets import Ticket
 from bot.runtime.supervisor import python_tool
@@ -103,7 +102,7 @@ class Platforms:
         self.bot, self._stack = None, None
 
     async def events(self, sender_id: str) -> list[dict[str, Any]]:
-        return list((await RasaConversations(self.rasa.rasa_url).tracker(sender_id))["events"])
+        return list((await self.rasa.conversations().tracker(sender_id))["events"])
 
     async def ticket(self, sender_id: str) -> Ticket:
         store = SqliteTicketStore(self.state / "bot.db", weights=PriorityWeights())
@@ -470,7 +469,7 @@ async def test_check_ins_survive_a_restart_of_the_servers(checked: Platforms) ->
         *(reply(c, n, "answer") for c, n in zip(everyone, counts, strict=True))
     )
     counts = [n for _, n in marks]
-    rasa = RasaConversations(checked.rasa.rasa_url)
+    rasa = checked.rasa.conversations()
     assert await rasa.is_up()  # what `bot worker` looks at every two seconds
     await checked.stop()
     assert not await rasa.is_up()
@@ -489,6 +488,7 @@ async def test_check_ins_survive_a_restart_of_the_servers(checked: Platforms) ->
         **checked.env(),
         "BOT_SQLITE_PATH": str(checked.state / "bot.db"),
         "BOT_RASA_URL": checked.rasa.rasa_url,
+        "BOT_RASA_TOKEN": checked.rasa.rasa_token,
         "BOT_CHECKIN_GRACE_SECONDS": "0",
     }
     done = await asyncio.to_thread(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.privacy.launch import launch_command, load_names
-from bot.privacy.log_redaction import KnownNames, PersonalDataFilter
+from bot.privacy.log_redaction import MAX_LOG_LINE_CHARS, KnownNames, PersonalDataFilter
 from bot.profiles.model import Visit
 from bot.profiles.sqlite_store import SqliteProfileStore
 
@@ -39,7 +39,8 @@ async def known_customer(folder: Path, name: str) -> None:
         ("reply to ana.t@example.com now", "reply to [email] now"),
         ("call +44 20 7946 0958 or 07700 900123", "call [phone] or [phone]"),
         ("card 4111 1111 1111 1111 declined", "card [card] declined"),
-        ("Ana wrote again; Casey Jones too", "[name] wrote again; [name] [name] too"),
+        ("Ana wrote again; Casey Jones too", "[name] wrote again; [name] too"),
+        ("Casey said Jones, Casey\nJones", "Casey said Jones, [name]"),
     ],
 )
 def test_personal_data_is_masked(message: str, expected: str) -> None:
@@ -67,6 +68,28 @@ def test_tracebacks_are_masked() -> None:
     formatted = logging.Formatter().format(record)
     assert "ValueError: no account for [email] ([name])" in formatted
     assert "ana@example.com" not in formatted
+
+
+def test_only_whole_names_are_masked_never_their_common_words_alone() -> None:
+    names = KnownNames(["Traceback http", "Ana"])
+    assert names.mask("Traceback (most recent call last): http://x") == (
+        "Traceback (most recent call last): http://x"
+    )
+    assert names.mask("from Traceback http: hello Ana") == "from [name]: hello [name]"
+    assert "Traceback http" in names and "Traceback" not in names
+
+
+def test_a_long_log_line_keeps_only_a_bounded_excerpt() -> None:
+    typed = "my router " * (MAX_LOG_LINE_CHARS // 5)
+    line = masked("customer said %s", typed)
+    assert len(line) <= MAX_LOG_LINE_CHARS + 40
+    assert line.startswith("customer said my router") and line.endswith("characters cut]")
+    assert masked("short %s", "line") == "short line"
+
+
+def test_a_cut_never_leaves_half_an_email_address() -> None:
+    text = "x" * (MAX_LOG_LINE_CHARS - 10) + " ana.t@example.com tail"
+    assert "ana" not in masked(text)
 
 
 def test_names_learned_later_are_masked_from_then_on() -> None:

@@ -1,4 +1,8 @@
-"""`bot run` (what `make run` calls): starts the bot, answers, and Ctrl-C stops everything."""
+"""`bot run` (what `make run` calls): starts the bot, answers, and Ctrl-C stops everything.
+
+Its secrets reach the children through their environment only, and its runtime files are
+private to their owner.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.runtime.private_files import PRIVATE_MODE
+from bot.runtime.secrets import SECRET_VARIABLES
 from bot.testing.servers import DEFAULT_MODEL, PROJECT_ROOT, free_port
 
 pytestmark = pytest.mark.e2e
@@ -43,6 +49,39 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").exists() and " Z " not in Path(f"/proc/{pid}/stat").read_text()
 
 
+#: the secrets `bot run` finds in its environment (it generates any that are missing)
+TOKENS = {name: f"test-{name.lower()}-{os.getpid()}" for name in SECRET_VARIABLES}
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+async def test_bot_run_refuses_a_public_interface_without_secrets(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--no-chat",
+        "--state",
+        str(tmp_path),
+        cwd=PROJECT_ROOT,
+        env={**env, "BOT_BIND_HOST": "0.0.0.0", "BOT_RASA_TOKEN": "rasa-secret-value"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 1
+    assert b"BOT_ACTION_SERVER_TOKEN" in output and b"BOT_REST_TOKEN" in output
+    assert b"rasa-secret-value" not in output
+    assert not (tmp_path / "endpoints.yml").exists()
+
+
 async def test_bot_run_answers_and_ctrl_c_stops_every_process(tmp_path: Path) -> None:
     assert DEFAULT_MODEL.exists(), "run `make train` first"
     port, actions_port = free_port(), free_port()
@@ -59,7 +98,7 @@ async def test_bot_run_answers_and_ctrl_c_stops_every_process(tmp_path: Path) ->
         "--state",
         str(tmp_path),
         cwd=PROJECT_ROOT,
-        env={**os.environ, "BOT_SQLITE_PATH": str(tmp_path / "bot.db")},
+        env={**os.environ, **TOKENS, "BOT_SQLITE_PATH": str(tmp_path / "bot.db")},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -67,6 +106,11 @@ async def test_bot_run_answers_and_ctrl_c_stops_every_process(tmp_path: Path) ->
         await _answers_then_stops_on_ctrl_c(process, port)
     finally:
         _kill_leftovers(process)
+    for runtime_file in ("endpoints.yml", "credentials.yml"):
+        assert (tmp_path / runtime_file).stat().st_mode & 0o777 == PRIVATE_MODE
+    endpoints = (tmp_path / "endpoints.yml").read_text()
+    assert "${BOT_ACTION_SERVER_TOKEN}" in endpoints
+    assert TOKENS["BOT_ACTION_SERVER_TOKEN"] not in endpoints
 
 
 async def _answers_then_stops_on_ctrl_c(process: asyncio.subprocess.Process, port: int) -> None:
@@ -78,15 +122,18 @@ async def _answers_then_stops_on_ctrl_c(process: asyncio.subprocess.Process, por
         output += line
     started = children_of(process.pid)
     assert len(started) >= 3  # action server, Rasa server, worker (and their children)
+    command_lines = " ".join(command_line(pid) for pid in [process.pid, *started])
+    assert not [name for name, token in TOKENS.items() if token in command_lines]
 
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"http://127.0.0.1:{port}/webhooks/rest/webhook",
-            json={"sender": "t", "message": "hello"},
-        ) as reply,
-    ):
-        assert reply.status == 200 and await reply.json()
+    url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json={"sender": "t", "message": "hello"}) as reply:
+            assert reply.status == 401
+        headers = {"Authorization": f"Bearer {TOKENS['BOT_REST_TOKEN']}"}
+        async with session.post(
+            url, json={"sender": "t", "message": "hello"}, headers=headers
+        ) as reply:
+            assert reply.status == 200 and await reply.json()
 
     process.send_signal(signal.SIGINT)
     assert await asyncio.wait_for(process.wait(), 60) == 0

@@ -17,7 +17,6 @@ import pytest
 import pytest_asyncio
 
 from bot.handoff.priority import PriorityWeights
-from bot.handoff.rasa_api import RasaConversations
 from bot.handoff.sqlite_store import SqliteTicketStore
 from bot.handoff.tickets import Ticket, TicketState
 from bot.testing.servers import DEFAULT_MODEL, RunningBot
@@ -331,7 +330,7 @@ async def test_the_agents_channel_never_talks_to_rasa(
     await asyncio.sleep(2)
     assert not fake_slack.calls_of("chat.postMessage", channel=w.agent_channel)
     assert not fake_slack.calls_of("chat.postEphemeral")
-    conversations = RasaConversations(agents_bot.rasa_url)
+    conversations = agents_bot.conversations()
     for sender in (f"slack:{w.agent_channel}", f"slack:{w.agent_channel}:1600000000.000001"):
         tracker = await conversations.tracker(sender)
         assert not [e for e in tracker["events"] if e["event"] == "user"], sender
@@ -349,6 +348,7 @@ async def test_a_rest_customer_with_a_slack_agent(
         session.post(
             f"{agents_bot.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": "I want to talk to a real person"},
+            headers=agents_bot.rest_headers,
         ) as response,
     ):
         assert response.status == 200
@@ -360,10 +360,10 @@ async def test_a_rest_customer_with_a_slack_agent(
 
     await click(fake_slack, agents_bot, ping, CLAIM_ACTION, w.agent_id)
     await agent_says(fake_slack, agents_bot, w.agent_id, "Hello from Slack!", ping["ts"])
-    conversations = RasaConversations(agents_bot.rasa_url)
+    conversations = agents_bot.conversations()
 
     async def agent_lines() -> list[dict[str, Any]]:
-        events = (await conversations.tracker(sender))["events"]
+        events = (await conversations.tracker(agents_bot.rest_conversation(sender)))["events"]
         return [e for e in events if (e.get("metadata") or {}).get("source") == "agent"]
 
     deadline = time.monotonic() + 30
@@ -381,7 +381,7 @@ async def test_a_rest_customer_with_a_slack_agent(
     handback = rendered_variants("utter_handback")
 
     async def handed_back() -> bool:
-        events = (await conversations.tracker(sender))["events"]
+        events = (await conversations.tracker(agents_bot.rest_conversation(sender)))["events"]
         return any(e.get("text") in handback for e in events if e["event"] == "bot")
 
     deadline = time.monotonic() + 30

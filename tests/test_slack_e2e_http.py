@@ -196,7 +196,7 @@ async def test_proactive_message_routed_from_conversation_id(
     url = f"{http_bot.rasa_url}/conversations/{conversation}/trigger_intent?output_channel=slack"
     async with (
         aiohttp.ClientSession() as session,
-        session.post(url, json={"name": "greet"}) as response,
+        session.post(url, json={"name": "greet"}, params=http_bot.api_params) as response,
     ):
         assert response.status == 200, await response.text()
     [answer] = await fake_slack.wait_for("chat.postMessage")
@@ -209,5 +209,8 @@ async def test_proactive_message_routed_from_conversation_id(
 
 async def _tracker(bot: RunningBot, conversation: str) -> dict[str, Any]:
     url = f"{bot.rasa_url}/conversations/{conversation}/tracker"
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, params=bot.api_params) as response,
+    ):
         return dict(await response.json())

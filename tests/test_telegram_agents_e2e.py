@@ -171,7 +171,10 @@ async def agent_replies(bot: TelegramBot, user: int, text: str, to: dict[str, An
 async def tracker(bot: TelegramBot, sender_id: str) -> dict[str, Any]:
     async with (
         aiohttp.ClientSession() as session,
-        session.get(f"{bot.server.rasa_url}/conversations/{sender_id}/tracker") as response,
+        session.get(
+            f"{bot.server.rasa_url}/conversations/{sender_id}/tracker",
+            params=bot.server.api_params,
+        ) as response,
     ):
         assert response.status == 200
         return dict(await response.json())

@@ -31,7 +31,7 @@ def texts(response: str) -> list[str]:
 async def tracker(bot: TelegramBot, sender_id: str) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session:
         url = f"{bot.server.rasa_url}/conversations/{sender_id}/tracker"
-        async with session.get(url) as response:
+        async with session.get(url, params=bot.server.api_params) as response:
             assert response.status == 200
             return dict(await response.json())
 
@@ -49,7 +49,7 @@ async def send_offer(bot: TelegramBot, user_id: int) -> dict[str, Any]:
     await bot.fake.inject(bot.fake.make.text("hello", user_id=user_id))  # starts the conversation
     await bot.fake.wait_for_messages(user_id, timeout=WAIT)
     url = f"{bot.server.rasa_url}/conversations/telegram:{user_id}/execute"
-    params = {"output_channel": "telegram"}
+    params = {"output_channel": "telegram", **bot.server.api_params}
     async with (
         aiohttp.ClientSession() as http,
         http.post(url, params=params, json={"name": with_buttons()}) as response,
@@ -230,7 +230,9 @@ async def test_proactive_message_routed_from_conversation_id(
         async with (
             aiohttp.ClientSession() as http,
             http.post(
-                url, params={"output_channel": "telegram"}, json={"name": "greet"}
+                url,
+                params={"output_channel": "telegram", **bot.server.api_params},
+                json={"name": "greet"},
             ) as response,
         ):
             assert response.status == 200, await response.text()

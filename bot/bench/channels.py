@@ -224,7 +224,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print("project:", flush=True)
         notices = handover_notices()
         project_routes = [
-            rest_route("project_rest", session, bot.rasa_url, notices),
+            rest_route("project_rest", session, bot.rasa_url, notices, bot.rest_headers),
             slack_route(slack, bot, notices),
             telegram_route(telegram, notices),
         ]

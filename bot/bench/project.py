@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.bench.channels import STATE
-from bot.runtime.settings import redis_store
+from bot.runtime.settings import REST_CHANNEL, redis_store
 from bot.testing.fake_slack import FakeSlack
 from bot.testing.fake_telegram import FakeTelegram
 from bot.testing.servers import RunningBot, free_port, running_bot
@@ -37,7 +37,7 @@ async def project_bot(
             shutil.rmtree(folder, ignore_errors=True)  # fresh stores: no update id seen before
             folder.mkdir(parents=True)
             credentials: dict[str, Any] = {
-                "rest": None,
+                REST_CHANNEL: None,
                 "channels.slack.SlackInput": {
                     "bot_token": slack.bot_token,
                     "signing_secret": slack.signing_secret,

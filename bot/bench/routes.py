@@ -7,7 +7,7 @@ import html
 import itertools
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,16 +54,23 @@ def handover_notices(domain: Path = PROJECT_ROOT / "domain.yml") -> tuple[str, .
 
 
 def rest_route(
-    name: str, session: aiohttp.ClientSession, base_url: str, notices: tuple[str, ...] = ()
+    name: str,
+    session: aiohttp.ClientSession,
+    base_url: str,
+    notices: tuple[str, ...] = (),
+    headers: Mapping[str, str] | None = None,
 ) -> Route:
-    """Rasa's REST channel: the answer is in the HTTP response."""
+    """A REST channel (Rasa's stock one, or ours with its token in ``headers``): the answer
+    is in the HTTP response."""
     handed: set[str] = set()
 
     async def send(conversation: str, text: str) -> None:
         if conversation in handed:
             raise HandedOver(conversation)
         async with session.post(
-            f"{base_url}/webhooks/rest/webhook", json={"sender": conversation, "message": text}
+            f"{base_url}/webhooks/rest/webhook",
+            json={"sender": conversation, "message": text},
+            headers=dict(headers or {}),
         ) as reply:
             reply.raise_for_status()
             messages = await reply.json()

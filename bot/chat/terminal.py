@@ -1,4 +1,8 @@
-"""A terminal chat with the bot over Rasa's REST channel; buttons are numbered choices."""
+"""A terminal chat with the bot over the REST channel; buttons are numbered choices.
+
+It sends with the REST channel's bearer token and follows the conversation (``rest:<sender>``,
+:mod:`channels.rest.ids`) through Rasa's API with Rasa's token.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,28 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TextIO
 from urllib.parse import quote
 
 import aiohttp
 
 from bot.responses.markdown import parse, plain_text
+from channels.rest.ids import conversation_id
 
 ReadLine = Callable[[], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class ChatEndpoint:
+    """Where the bot answers and the tokens it asks for."""
+
+    base_url: str
+    rasa_token: str
+    rest_token: str
+
+    def __repr__(self) -> str:
+        return f"ChatEndpoint({self.base_url!r})"
 
 
 async def stdin_reader() -> ReadLine:
@@ -52,16 +70,17 @@ class _Conversation:
     """The chat's view of the conversation: which bot messages were already shown."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, base_url: str, sender: str, out: TextIO
+        self, session: aiohttp.ClientSession, endpoint: ChatEndpoint, sender: str, out: TextIO
     ) -> None:
-        self.session, self.base_url, self.sender, self.out = session, base_url, sender, out
+        self.session, self.endpoint, self.sender, self.out = session, endpoint, sender, out
         self.lock = asyncio.Lock()
         self.shown = 0
         self.buttons: list[dict[str, Any]] = []
 
     async def bot_events(self) -> list[dict[str, Any]]:
-        url = f"{self.base_url}/conversations/{quote(self.sender, safe='')}/tracker"
-        async with self.session.get(url) as reply:
+        conversation = quote(conversation_id(self.sender), safe="")
+        url = f"{self.endpoint.base_url}/conversations/{conversation}/tracker"
+        async with self.session.get(url, params={"token": self.endpoint.rasa_token}) as reply:
             reply.raise_for_status()
             tracker = await reply.json()
         return [e for e in tracker.get("events") or [] if e.get("event") == "bot"]
@@ -70,7 +89,9 @@ class _Conversation:
         async with self.lock:
             payload = {"sender": self.sender, "message": choose(text, self.buttons)}
             async with self.session.post(
-                f"{self.base_url}/webhooks/rest/webhook", json=payload
+                f"{self.endpoint.base_url}/webhooks/rest/webhook",
+                json=payload,
+                headers={"Authorization": f"Bearer {self.endpoint.rest_token}"},
             ) as reply:
                 reply.raise_for_status()
                 messages = await reply.json()
@@ -95,11 +116,13 @@ class _Conversation:
                     self.shown = max(self.shown, len(events))
 
 
-async def chat(base_url: str, sender: str, read_line: ReadLine, out: TextIO = sys.stdout) -> None:
+async def chat(
+    endpoint: ChatEndpoint, sender: str, read_line: ReadLine, out: TextIO = sys.stdout
+) -> None:
     """Runs the conversation until end of input or ``/exit``."""
     out.write("Chat with the support bot. Type /exit to leave; type a number to pick a button.\n")
     async with aiohttp.ClientSession() as session:
-        conversation = _Conversation(session, base_url, sender, out)
+        conversation = _Conversation(session, endpoint, sender, out)
         with contextlib.suppress(aiohttp.ClientError):
             conversation.shown = len(await conversation.bot_events())
         follower = asyncio.create_task(conversation.follow())

@@ -13,10 +13,22 @@ from typing import Any
 
 import yaml
 
-from bot.chat.terminal import chat, stdin_reader
-from bot.privacy.launch import launch_command
-from bot.runtime.settings import external_channels, runtime_credentials, runtime_endpoints
-from bot.runtime.supervisor import Service, running
+from bot.chat.terminal import ChatEndpoint, chat, stdin_reader
+from bot.runtime.private_files import write_private_text
+from bot.runtime.secrets import (
+    MissingSecrets,
+    authenticated_action_endpoint,
+    bind_host,
+    runtime_secrets,
+)
+from bot.runtime.services import action_server_url, bot_services, child_environment, rasa_url
+from bot.runtime.settings import (
+    external_channels,
+    runtime_credentials,
+    runtime_endpoints,
+    with_rest_channel,
+)
+from bot.runtime.supervisor import running
 
 
 def register(subparsers: Any) -> None:
@@ -35,23 +47,23 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-def prepare(args: argparse.Namespace) -> tuple[Path, Path, list[str]]:
-    """Writes the runtime endpoints and credentials; returns their paths and the channels."""
+def prepare(args: argparse.Namespace, host: str) -> tuple[Path, Path, list[str]]:
+    """Writes the runtime endpoints and credentials (mode 0600: they may hold passwords);
+    returns their paths and the external channels."""
     args.state.mkdir(parents=True, exist_ok=True)
     endpoints = runtime_endpoints(Path("endpoints.yml"))
     if "BOT_ACTION_SERVER_URL" not in os.environ:
-        endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{args.actions_port}/webhook"}
+        endpoints["action_endpoint"] = {"url": action_server_url(host, args.actions_port)}
+    endpoints["action_endpoint"] = authenticated_action_endpoint(endpoints["action_endpoint"])
     tracker_store = endpoints.get("tracker_store") or {}
     if tracker_store.get("dialect") == "sqlite" and str(tracker_store.get("db", "")).startswith(
         ".state/"
     ):
         tracker_store["db"] = str(args.state / Path(tracker_store["db"]).name)
-    credentials = runtime_credentials(Path("credentials.yml"))
-    credentials.setdefault("rest", None)
+    credentials = with_rest_channel(runtime_credentials(Path("credentials.yml")))
     endpoints_file, credentials_file = args.state / "endpoints.yml", args.state / "credentials.yml"
-    endpoints_file.write_text(yaml.safe_dump(endpoints, sort_keys=False))
-    credentials_file.write_text(yaml.safe_dump(credentials, sort_keys=False))
-    credentials_file.chmod(0o600)  # it holds secrets from the environment
+    write_private_text(endpoints_file, yaml.safe_dump(endpoints, sort_keys=False))
+    write_private_text(credentials_file, yaml.safe_dump(credentials, sort_keys=False))
     return endpoints_file, credentials_file, external_channels(credentials)
 
 
@@ -59,43 +71,24 @@ async def handle(args: argparse.Namespace) -> int:
     if not args.model.exists():
         print(f"error: no trained model at {args.model}; run `make run` (it trains first).")
         return 1
-    endpoints_file, credentials_file, channels = prepare(args)
-    # every process masks personal data in its logs (bot/privacy/launch.py)
-    services = [
-        Service(
-            "action server",
-            launch_command(
-                "rasa", "run", "actions", "--actions", "actions", "--port", str(args.actions_port)
-            ),
-            f"http://127.0.0.1:{args.actions_port}/health",
-            args.state / "logs" / "actions.log",
-        ),
-        Service(
-            "Rasa server",
-            launch_command(
-                "rasa",
-                "run",
-                "--model",
-                str(args.model),
-                "--enable-api",
-                "--port",
-                str(args.port),
-                "--endpoints",
-                str(endpoints_file),
-                "--credentials",
-                str(credentials_file),
-            ),
-            f"http://127.0.0.1:{args.port}/status",
-            args.state / "logs" / "rasa.log",
-        ),
-        Service(
-            "worker",
-            launch_command("bot", "worker"),
-            None,
-            args.state / "logs" / "worker.log",
-        ),
-    ]
-    env = {"BOT_RASA_URL": f"http://127.0.0.1:{args.port}"}
+    host = bind_host()
+    try:
+        secrets = runtime_secrets(host)
+    except MissingSecrets as error:
+        print(f"error: {error}")
+        return 1
+    endpoints_file, credentials_file, channels = prepare(args, host)
+    services = bot_services(
+        model=args.model,
+        host=host,
+        port=args.port,
+        actions_port=args.actions_port,
+        endpoints_file=endpoints_file,
+        credentials_file=credentials_file,
+        logs=args.state / "logs",
+        worker=True,
+    )
+    env = child_environment(secrets, host, args.port)
     if "BOT_TRACKER_STORE_URL" not in os.environ:  # forget-me deletes transcripts there
         env["BOT_TRACKER_STORE_URL"] = f"sqlite:///{(args.state / 'tracker.db').resolve()}"
     stopping = asyncio.Event()
@@ -104,16 +97,17 @@ async def handle(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signum, stopping.set)
     print(f"Starting the bot (logs in {args.state / 'logs'}) ...", flush=True)
     async with running(services, env=env):
-        print(f"Ready: Rasa on http://127.0.0.1:{args.port}, actions on :{args.actions_port}.")
+        print(f"Ready: Rasa on {rasa_url(host, args.port)}, actions on :{args.actions_port}.")
         if channels:
             print(f"Channels: {', '.join(channels)}. Press Ctrl-C to stop.")
         waiters: list[asyncio.Task[object]] = [asyncio.create_task(stopping.wait())]
         if not channels and not args.no_chat:
             sender = f"local-{getpass.getuser()}"
             reader = await stdin_reader()
-            waiters.append(
-                asyncio.create_task(chat(f"http://127.0.0.1:{args.port}", sender, reader))
+            endpoint = ChatEndpoint(
+                rasa_url(host, args.port), secrets.rasa_token, secrets.rest_token
             )
+            waiters.append(asyncio.create_task(chat(endpoint, sender, reader)))
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()

@@ -87,6 +87,11 @@ class RasaConversations:
 
 
 async def _check(response: aiohttp.ClientResponse) -> None:
+    if response.status == 401:
+        raise RuntimeError(
+            f"Rasa refused {response.url.path} (401): set BOT_RASA_TOKEN to the token the bot "
+            "was started with (docs/security.md)"
+        )
     if response.status >= 400:
         detail = (await response.text())[:300]
         raise RuntimeError(f"Rasa answered {response.status} for {response.url.path}: {detail}")

@@ -5,8 +5,10 @@ example ``rasa run``) with personal data masked in its logs.
 way. The known customers' names come from the profile store: before the program starts
 (waiting at most a few seconds), then every ``BOT_LOG_NAMES_REFRESH_SECONDS`` (default 30;
 0: only at start) from a daemon thread. A Rasa started this way also gets the hot-path
-shortcuts of :mod:`bot.runtime.rasa_hot_paths` and the apology for a failed custom action
-(:mod:`bot.runtime.action_failure`).
+shortcuts of :mod:`bot.runtime.rasa_hot_paths`, the apology for a failed custom action
+(:mod:`bot.runtime.action_failure`), the request checks of :mod:`bot.runtime.rasa_api_guard`
+and, for ``rasa run``, its API token from ``BOT_RASA_TOKEN``: added to the arguments inside
+this process, so it never shows on a command line (``/proc/<pid>/cmdline``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 import runpy
 import sys
 import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
 
 from bot.privacy.log_redaction import KnownNames, install, known_names
@@ -73,12 +75,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     module, *rest = arguments
     if module == "rasa":
         from bot.runtime.action_failure import install as install_action_failure
+        from bot.runtime.rasa_api_guard import install as install_api_guard
         from bot.runtime.rasa_hot_paths import install as install_hot_paths
 
         install_hot_paths()
         install_action_failure()
+        install_api_guard()
+        rest = with_auth_token(rest, os.environ)
     sys.argv = [module, *rest]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+
+def with_auth_token(arguments: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """``rasa run`` arguments with ``--auth-token`` from ``BOT_RASA_TOKEN`` (when set)."""
+    serves_api = arguments[:1] == ["run"] and arguments[1:2] != ["actions"]
+    token = env.get("BOT_RASA_TOKEN")
+    if not serves_api or not token or "--auth-token" in arguments:
+        return list(arguments)
+    return [*arguments, "--auth-token", token]
 
 
 def _in_thread(work: Coroutine[Any, Any, None]) -> threading.Thread:

@@ -82,9 +82,26 @@ def runtime_credentials(template: Path, env: Mapping[str, str] = os.environ) -> 
     return enabled
 
 
+#: the token-guarded local REST channel (channels/rest)
+REST_CHANNEL = "channels.rest.RestInput"
+_LOCAL_CHANNELS = {"rest", REST_CHANNEL, "channels.local.LocalInput"}
+
+
 def external_channels(credentials: Mapping[str, Any]) -> list[str]:
     """Enabled channels other than the local REST one."""
-    return [name for name in credentials if name not in {"rest", "channels.local.LocalInput"}]
+    return [name for name in credentials if name not in _LOCAL_CHANNELS]
+
+
+def with_rest_channel(
+    credentials: Mapping[str, Any], env: Mapping[str, str] = os.environ
+) -> dict[str, Any]:
+    """``credentials`` with our REST channel in place of Rasa's stock one: on when no Slack
+    or Telegram channel is configured, otherwise only with ``BOT_REST_ENABLED=true``."""
+    channels = {k: v for k, v in credentials.items() if k not in _LOCAL_CHANNELS}
+    enabled = (env.get("BOT_REST_ENABLED") or "").strip().lower() == "true"
+    if enabled or not channels:
+        channels[REST_CHANNEL] = None
+    return channels
 
 
 def _variables(value: Any) -> set[str]:

@@ -1,4 +1,8 @@
-"""Real Rasa and action servers for end-to-end tests, on ephemeral loopback ports."""
+"""Real Rasa and action servers for end-to-end tests, on ephemeral loopback ports.
+
+They start exactly as `bot run` starts them (:mod:`bot.runtime.services`): tokens required
+on Rasa's API, the action server and the REST channel; :class:`RunningBot` carries them.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,19 @@ import os
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.privacy.launch import launch_command
-from bot.runtime.settings import TRACKER_STORE
-from bot.runtime.supervisor import Service, running
+from bot.handoff.rasa_api import RasaConversations
+from bot.runtime.private_files import write_private_text
+from bot.runtime.secrets import authenticated_action_endpoint, bind_host, runtime_secrets
+from bot.runtime.services import action_server_url, bot_services, child_environment
+from bot.runtime.settings import REST_CHANNEL, TRACKER_STORE
+from bot.runtime.supervisor import running
+from channels.rest.ids import conversation_id
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "support-bot.tar.gz"
@@ -23,13 +31,41 @@ DEFAULT_MODEL = PROJECT_ROOT / "models" / "support-bot.tar.gz"
 
 @dataclass(frozen=True)
 class RunningBot:
-    """Where a started bot answers."""
+    """Where a started bot answers, and the tokens it asks for."""
 
     rasa_url: str
     actions_url: str
     port: int
     state: Path
     pids: tuple[int, ...] = ()  # action server, Rasa server
+    rasa_token: str = field(default="", repr=False)
+    action_server_token: str = field(default="", repr=False)
+    rest_token: str = field(default="", repr=False)
+    payload_secret: str = field(default="", repr=False)
+
+    @property
+    def api_params(self) -> dict[str, str]:
+        """Query parameters that authenticate a call to Rasa's HTTP API."""
+        return {"token": self.rasa_token}
+
+    @property
+    def rest_headers(self) -> dict[str, str]:
+        """Headers that authenticate a message to the REST channel."""
+        return {"Authorization": f"Bearer {self.rest_token}"}
+
+    @property
+    def action_server_headers(self) -> dict[str, str]:
+        """Headers that authenticate a call to the action server."""
+        return {"Authorization": f"Bearer {self.action_server_token}"}
+
+    def conversations(self) -> RasaConversations:
+        """A client of Rasa's conversation API with the token."""
+        return RasaConversations(self.rasa_url, self.rasa_token)
+
+    @staticmethod
+    def rest_conversation(sender: str) -> str:
+        """The conversation a REST ``sender`` speaks in (``rest:<sender>``)."""
+        return conversation_id(sender)
 
 
 def free_port() -> int:
@@ -52,6 +88,7 @@ async def running_bot(
     """Starts the action server and Rasa server; stops both on exit.
 
     ``credentials`` is the content of credentials.yml (default: the REST channel only);
+    ``env`` reaches the children (a ``BOT_*_TOKEN`` there replaces the generated one);
     ``endpoints`` overrides entries of the generated endpoints (default: a SQLite
     tracker store in ``state``, in-memory lock store). ``port`` fixes the Rasa server's
     port (for a webhook URL known in advance); by default a free one is picked.
@@ -62,8 +99,13 @@ async def running_bot(
         folder = state or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bot-e2e-")))
         folder.mkdir(parents=True, exist_ok=True)
         port, actions_port = port or free_port(), free_port()
+        given_env = {**os.environ, **(env or {})}
+        host = bind_host(given_env)
+        secrets = runtime_secrets(host, given_env)
         config = {
-            "action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
+            "action_endpoint": authenticated_action_endpoint(
+                {"url": action_server_url(host, actions_port)}
+            ),
             "tracker_store": {
                 "type": TRACKER_STORE,
                 "dialect": "sqlite",
@@ -73,42 +115,26 @@ async def running_bot(
             "event_broker": {"type": "bot.handoff.relay.RelayEventBroker"},
             **(endpoints or {}),
         }
-        (folder / "endpoints.yml").write_text(yaml.safe_dump(config))
-        (folder / "credentials.yml").write_text(yaml.safe_dump(dict(credentials or {"rest": None})))
-        services = [  # started as `bot run` starts them: logs masked (bot/privacy/launch.py)
-            Service(
-                "action server",
-                launch_command(
-                    "rasa", "run", "actions", "--actions", "actions", "--port", str(actions_port)
-                ),
-                f"http://127.0.0.1:{actions_port}/health",
-                folder / "actions.log",
-            ),
-            Service(
-                "Rasa server",
-                launch_command(
-                    "rasa",
-                    "run",
-                    "--model",
-                    str(model),
-                    "--enable-api",
-                    "--port",
-                    str(port),
-                    "--endpoints",
-                    str(folder / "endpoints.yml"),
-                    "--credentials",
-                    str(folder / "credentials.yml"),
-                ),
-                f"http://127.0.0.1:{port}/status",
-                folder / "rasa.log",
-            ),
-        ]
+        write_private_text(folder / "endpoints.yml", yaml.safe_dump(config))
+        write_private_text(
+            folder / "credentials.yml", yaml.safe_dump(dict(credentials or {REST_CHANNEL: None}))
+        )
+        services = bot_services(  # as `bot run` starts them (without the worker)
+            model=model,
+            host=host,
+            port=port,
+            actions_port=actions_port,
+            endpoints_file=folder / "endpoints.yml",
+            credentials_file=folder / "credentials.yml",
+            logs=folder,
+            worker=False,
+        )
         child_env = {
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "BOT_SQLITE_PATH": str(folder / "bot.db"),
             **_tracker_store_env(config["tracker_store"]),
-            "BOT_RASA_URL": f"http://127.0.0.1:{port}",
+            **child_environment(secrets, host, port),
             **(env or {}),
         }
         previous = Path.cwd()
@@ -122,6 +148,10 @@ async def running_bot(
                     port,
                     folder,
                     pids,
+                    rasa_token=secrets.rasa_token,
+                    action_server_token=secrets.action_server_token,
+                    rest_token=secrets.rest_token,
+                    payload_secret=secrets.payload_secret,
                 )
         finally:
             os.chdir(previous)

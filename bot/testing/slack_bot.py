@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from bot.runtime.settings import REST_CHANNEL
 from bot.testing.servers import PROJECT_ROOT, RunningBot, running_bot
 from channels.slack.render import ZWSP, to_mrkdwn
 
@@ -28,7 +29,7 @@ def slack_credentials(fake: FakeSlack, transport: str) -> dict[str, Any]:
     }
     if transport == "socket":
         slack["app_token"] = fake.app_token
-    return {"rest": None, "channels.slack.SlackInput": slack}
+    return {REST_CHANNEL: None, "channels.slack.SlackInput": slack}
 
 
 @contextlib.asynccontextmanager

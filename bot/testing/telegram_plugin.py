@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.runtime.settings import REST_CHANNEL
 from bot.testing.fake_telegram import FakeTelegram
 from bot.testing.servers import DEFAULT_MODEL, RunningBot, free_port, running_bot
 from bot.testing.telegram_net_guard import blocked_in_subprocess, guard_network, subprocess_env
@@ -81,7 +82,7 @@ def telegram_credentials(
     }
     if mode == "webhook":
         settings.update(secret_token=secret, webhook_url=f"http://127.0.0.1:{port}{WEBHOOK_PATH}")
-    return {"rest": None, "channels.telegram.TelegramInput": settings}
+    return {REST_CHANNEL: None, "channels.telegram.TelegramInput": settings}
 
 
 async def _session_bot(spec: BotApiSpec, mode: str, tmp: Path) -> AsyncIterator[TelegramBot]:
