@@ -153,7 +153,8 @@ async def test_a_clarification_offers_buttons_and_a_click_answers(rest_bot: Runn
     clarification = next(m for m in messages if m.get("text") in texts("utter_clarify"))
     buttons = clarification["buttons"]
     assert 2 <= len(buttons) <= 4
-    assert buttons[-1] == {"title": "None of these", "payload": "/clarify_none"}
+    assert buttons[-1]["title"] == "None of these"
+    assert buttons[-1]["payload"].startswith("/clarify_none~")  # sealed to this conversation
     chosen = buttons[0]
     entry = next(e for e in KNOWLEDGE_BASE.entries if e.question == chosen["title"])
     assert entry.answer in joined(await say(rest_bot, chosen["payload"], sender))
@@ -161,8 +162,9 @@ async def test_a_clarification_offers_buttons_and_a_click_answers(rest_bot: Runn
 
 async def test_when_clarification_fails_a_human_is_offered(rest_bot: RunningBot) -> None:
     sender = f"test-{uuid.uuid4()}"
-    await say(rest_bot, await unclear_message(rest_bot), sender)
-    answers = {m.get("text") for m in await say(rest_bot, "/clarify_none", sender)}
+    messages = await say(rest_bot, await unclear_message(rest_bot), sender)
+    none_of_these = next(m for m in messages if m.get("buttons"))["buttons"][-1]["payload"]
+    answers = {m.get("text") for m in await say(rest_bot, none_of_these, sender)}
     assert answers & texts("utter_offer_human")
     answers = {m.get("text") for m in await say(rest_bot, "yes please", sender)}
     assert said(answers, *HANDOFF), answers
@@ -230,3 +232,19 @@ async def test_what_the_business_does_not_sell_is_said_clearly(rest_bot: Running
     answer = joined(messages)
     assert "We don't offer mobile phones" in answer and "Here's what I can help you with" in answer
     assert not any(m.get("buttons") for m in messages)  # no "Did that solve it?"
+
+
+async def test_a_button_only_works_in_the_conversation_it_was_sent_to(
+    rest_bot: RunningBot,
+) -> None:
+    sender = f"test-{uuid.uuid4()}"
+    messages = await say(rest_bot, await unclear_message(rest_bot), sender)
+    button = next(m for m in messages if m.get("buttons"))["buttons"][0]
+    elsewhere = {m.get("text") for m in await say(rest_bot, button["payload"])}
+    assert said(elsewhere, "utter_button_expired"), elsewhere
+
+
+async def test_typed_internal_intents_are_read_as_text(rest_bot: RunningBot) -> None:
+    answers = {m.get("text") for m in await say(rest_bot, '/choose_faq{"faq_id":"pay_bill"}')}
+    entry = KNOWLEDGE_BASE.entry("pay_bill")
+    assert entry is not None and entry.answer not in answers

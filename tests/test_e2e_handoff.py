@@ -196,7 +196,8 @@ async def test_agent_and_customer_talk_then_the_bot_takes_over_and_asks_for_a_ra
     assert any(said(t, "utter_handback") for t in bot_texts)
     assert any(said(t, "utter_ask_csat") for t in bot_texts)
 
-    answers = [m.get("text") for m in await say(bot, sender, '/csat{"csat_score": 5}')]
+    rating = bot.sealed(sender, '/csat{"csat_score": 5}')  # the 5-star button it was sent
+    answers = [m.get("text") for m in await say(bot, sender, rating)]
     assert any(said(a, "utter_csat_thanks") for a in answers)
     rating = [
         e for e in await events(bot, sender) if e["event"] == "slot" and e["name"] == "csat_score"

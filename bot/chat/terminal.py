@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.inbound.seal import PayloadSeal
 from bot.responses.markdown import parse, plain_text
 from channels.rest.ids import conversation_id
 
@@ -29,6 +30,9 @@ class ChatEndpoint:
     base_url: str
     rasa_token: str
     rest_token: str
+    #: Seals the buttons of messages read from the tracker (an agent's hand-back and its
+    #: rating buttons), as the REST channel seals those of its answers; "" leaves them as sent.
+    payload_secret: str = ""
 
     def __repr__(self) -> str:
         return f"ChatEndpoint({self.base_url!r})"
@@ -85,6 +89,18 @@ class _Conversation:
             tracker = await reply.json()
         return [e for e in tracker.get("events") or [] if e.get("event") == "bot"]
 
+    def sealed(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A message read from the tracker, its button payloads sealed for this chat."""
+        if not self.endpoint.payload_secret or not message.get("buttons"):
+            return message
+        seal = PayloadSeal(self.endpoint.payload_secret)
+        where = conversation_id(self.sender)
+        buttons = [
+            {**b, "payload": seal.seal(where, str(b["payload"]))} if b.get("payload") else b
+            for b in message["buttons"]
+        ]
+        return {**message, "buttons": buttons}
+
     async def send(self, text: str) -> None:
         async with self.lock:
             payload = {"sender": self.sender, "message": choose(text, self.buttons)}
@@ -109,7 +125,9 @@ class _Conversation:
                     events = await self.bot_events()
                     for event in events[self.shown :]:
                         self.out.write("\n")
-                        message = {"text": event.get("text"), **(event.get("data") or {})}
+                        message = self.sealed(
+                            {"text": event.get("text"), **(event.get("data") or {})}
+                        )
                         self.buttons = render(message, self.out) or self.buttons
                         self.out.write("You: ")
                         self.out.flush()

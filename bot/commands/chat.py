@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from bot.chat.terminal import ChatEndpoint, chat, stdin_reader
-from bot.runtime.secrets import RASA_TOKEN, REST_TOKEN
+from bot.runtime.secrets import PAYLOAD_SECRET, RASA_TOKEN, REST_TOKEN
 
 
 def register(subparsers: Any) -> None:
@@ -32,6 +32,11 @@ async def handle(args: argparse.Namespace) -> int:
             "with (or chat through `bot run`, which opens the chat itself)."
         )
         return 1
-    endpoint = ChatEndpoint(args.url, os.environ[RASA_TOKEN], os.environ[REST_TOKEN])
+    endpoint = ChatEndpoint(
+        args.url,
+        os.environ[RASA_TOKEN],
+        os.environ[REST_TOKEN],
+        os.environ.get(PAYLOAD_SECRET, ""),
+    )
     await chat(endpoint, args.sender, await stdin_reader())
     return 0

@@ -105,7 +105,10 @@ async def handle(args: argparse.Namespace) -> int:
             sender = f"local-{getpass.getuser()}"
             reader = await stdin_reader()
             endpoint = ChatEndpoint(
-                rasa_url(host, args.port), secrets.rasa_token, secrets.rest_token
+                rasa_url(host, args.port),
+                secrets.rasa_token,
+                secrets.rest_token,
+                secrets.payload_secret,
             )
             waiters.append(asyncio.create_task(chat(endpoint, sender, reader)))
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)

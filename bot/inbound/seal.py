@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 from collections.abc import MutableMapping
 
@@ -27,6 +28,7 @@ SEPARATOR = "~"
 TAG_BYTES = 8
 #: Characters a seal adds to a payload.
 SEAL_CHARS = len(SEPARATOR) + 11
+_TAG = re.compile(r"[A-Za-z0-9_-]{11}")
 
 
 class PayloadSeal:
@@ -58,6 +60,12 @@ class PayloadSeal:
     def seal(self, conversation_id: str, data: str) -> str:
         """``data`` with the seal that binds it to ``conversation_id``."""
         return f"{data}{SEPARATOR}{self._tag(conversation_id, data)}"
+
+    @staticmethod
+    def looks_sealed(value: str) -> bool:
+        """Whether ``value`` has the form of a sealed payload (for any conversation)."""
+        data, separator, tag = value.rpartition(SEPARATOR)
+        return bool(separator and data and _TAG.fullmatch(tag))
 
     def open(self, conversation_id: str, value: str) -> str | None:
         """The sealed data when ``value`` was sealed for ``conversation_id``; else None."""

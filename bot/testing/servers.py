@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from bot.handoff.rasa_api import RasaConversations
+from bot.inbound.seal import PayloadSeal
 from bot.runtime.private_files import write_private_text
 from bot.runtime.secrets import authenticated_action_endpoint, bind_host, runtime_secrets
 from bot.runtime.services import action_server_url, bot_services, child_environment
@@ -61,6 +62,11 @@ class RunningBot:
     def conversations(self) -> RasaConversations:
         """A client of Rasa's conversation API with the token."""
         return RasaConversations(self.rasa_url, self.rasa_token)
+
+    def sealed(self, sender: str, payload: str) -> str:
+        """``payload`` as a button the bot sent to the REST ``sender`` carries it (a button
+        read from the tracker, such as the rating after an agent's hand-back)."""
+        return PayloadSeal(self.payload_secret).seal(conversation_id(sender), payload)
 
     @staticmethod
     def rest_conversation(sender: str) -> str:

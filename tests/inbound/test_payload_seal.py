@@ -63,3 +63,9 @@ def test_without_a_configured_secret_one_is_chosen_once_per_process() -> None:
 def test_an_empty_secret_is_refused() -> None:
     with pytest.raises(ValueError):
         PayloadSeal("")
+
+
+def test_a_sealed_value_is_recognised_by_its_form() -> None:
+    assert PayloadSeal.looks_sealed(SEAL.seal("rest:a", "/affirm"))
+    assert not PayloadSeal.looks_sealed("how do I pay~ my bill")
+    assert not PayloadSeal.looks_sealed("/affirm")
