@@ -57,17 +57,20 @@ IBAN_MIN_CHARS, IBAN_MAX_CHARS = 15, 34
 
 #: Words that describe a password rather than being one: "my password is wrong".
 _NOT_A_VALUE = frozenset(
-    """
-    a an the not no wrong incorrect invalid expired blocked locked too very same correct
-    right still being rejected reset changed different case sensitive missing lost gone
-    forgotten broken weak strong long short definitely probably just only also already
-    now correct saved stored required needed what that this it mine my your our their
-    there here in on for of to and or but if so then when where why how which who
-    working accepted stuck disabled set unknown empty blank fine ok okay good bad
-    """.split()
+    re.findall(
+        r"\w+",
+        "a an the not no wrong incorrect invalid expired blocked locked too very same correct"
+        " right still being rejected reset changed different case sensitive missing lost gone"
+        " forgotten broken weak strong long short definitely probably just only also already"
+        " now saved stored required needed what that this it mine my your our their"
+        " there here in on for of to and or but if so then when where why how which who"
+        " working accepted stuck disabled set unknown empty blank fine ok okay good bad",
+    )
 )
 _SEP = r"[ \-]"
-_CARD = re.compile(rf"(?<![\d+])\d(?:{_SEP}?\d){{{CARD_MIN_DIGITS - 1},{CARD_MAX_DIGITS - 1}}}(?!\d)")
+_CARD = re.compile(
+    rf"(?<![\d+])\d(?:{_SEP}?\d){{{CARD_MIN_DIGITS - 1},{CARD_MAX_DIGITS - 1}}}(?!\d)"
+)
 _CVV = re.compile(
     r"\b(?:cvv2?|cvc2?|cv2|csc|security\s+code|security\s+number|card\s+code"
     r"|(?:3|4|three|four)[\s-]digit\s+(?:code|number)|(?:code|number)\s+on\s+the\s+back)"
@@ -94,7 +97,7 @@ _PASSWORD = re.compile(
     r"(?:\s+(?:for|to|of|on)\s+[\w\- ]{1,25}?)?"
     r"(?:\s*[:=]\s*|\s+(?:is|was|=)\s*(?:now\s+|still\s+|set\s+to\s+)?(?:[:=]\s*)?"
     r"|\s+(?=\S*\d)(?!(?:is|was)\b))"
-    r"[\"'“‘]?(?P<value>[^\s\"'”’]{3,})",
+    r"[\"'\u201c\u2018]?(?P<value>(?!\[)[^\s\"'\u201d\u2019]{3,})",  # "[": a placeholder
     re.IGNORECASE,
 )
 _PIN = re.compile(
@@ -193,7 +196,9 @@ def iban_valid(candidate: str) -> bool:
 def routing_valid(digits: str) -> bool:
     """Whether nine digits are an ABA routing number (its weighted checksum)."""
     weights = (3, 7, 1) * 3
-    return len(digits) == 9 and sum(int(d) * w for d, w in zip(digits, weights)) % 10 == 0
+    if len(digits) != len(weights):
+        return False
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10 == 0
 
 
 def _find(text: str) -> Iterator[_Span]:
