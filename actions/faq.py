@@ -11,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.followup import ask_for_rating
+from actions.safety import warn_about_secrets
 from bot.faq.clarify import clarification_already_tried, suggestions
 from bot.faq.service import knowledge_base
 from bot.followup.service import followup_services
@@ -30,6 +31,7 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        warn_about_secrets(dispatcher, tracker.latest_message)
         candidates = suggestions(tracker.latest_message, knowledge_base())
         if not candidates or clarification_already_tried(tracker.events):
             dispatcher.utter_message(response="utter_offer_human")
@@ -42,8 +44,9 @@ class ActionClarify(Action):
 
 
 class ActionAnswer(Action):
-    """Answers the FAQ entry the customer asked for or picked: an acknowledgement first when
-    they are upset, then the answer with "Did that solve it?" buttons."""
+    """Answers the FAQ entry the customer asked for or picked: the warning first when they
+    shared a secret, an acknowledgement when they are upset, then the answer with "Did that
+    solve it?" buttons."""
 
     def name(self) -> str:
         return "action_answer"
@@ -63,6 +66,7 @@ class ActionAnswer(Action):
             dispatcher.utter_message(response="utter_rephrase")
             return []
         await remember_topic(tracker.sender_id, latest.get("metadata"), entry.topic)
+        warn_about_secrets(dispatcher, latest)  # a shared card number or password: first
         turns = Conversation(tracker.sender_id, "", tracker.events).user_turns()
         if acknowledgement := empathy_response(turns):
             said = [str(e.get("text")) for e in tracker.events if e.get("event") == "bot"]
