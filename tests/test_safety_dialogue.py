@@ -35,11 +35,16 @@ def routed(message: Message) -> str:
         "my card number is 4111 1111 1111 1111 exp 12/27 cvv 123",
         "here's my password: hunter2",
         "hi, pin 1234",
+        "here you go: 4242424242424242 cvc 123",
     ],
 )
 def test_a_secret_alone_becomes_shared_secret_whatever_was_classified(text: str) -> None:
     assert secret_alone(mask_secrets(text).text)
     assert routed(parsed(text, "faq")) == SHARED_SECRET_INTENT
+
+
+def test_a_problem_described_with_a_secret_is_not_a_secret_alone() -> None:
+    assert not secret_alone(mask_secrets("my password is hunter2 and it doesn't work").text)
 
 
 def test_a_question_with_a_secret_keeps_its_faq_intent() -> None:

@@ -35,7 +35,8 @@ _INTRODUCING = frozenset(
         r"[a-z']+",
         "my the a is was here's heres here it's its card number no cvv cvc code security"
         " exp expiry expires date password pin passcode pw pwd login iban bank account sort"
-        " routing key token api and with of this that these details hi hello hey thanks ok",
+        " routing key token api and with of this that these details hi hello hey thanks ok"
+        " please you go use",
     )
 )
 _PLACEHOLDER = re.compile("|".join(re.escape(p) for p in set(PLACEHOLDERS.values())))

@@ -248,12 +248,30 @@ def _find(text: str) -> Iterator[_Span]:
 def _cards(text: str) -> Iterator[_Span]:
     card_words = _CARD_WORDS.search(text)
     for match in _CARD.finditer(text):
-        digits = re.sub(r"\D", "", match.group(0))
         before = text[max(0, match.start() - REFERENCE_WORD_WINDOW) : match.start()]
         if not card_words and _REFERENCE_WORDS.search(before):
             continue  # "order 4539 1488 0343 6467": an id that happens to pass Luhn
-        if digits[0] in CARD_FIRST_DIGITS and luhn_valid(digits):
-            yield _Span(match.start(), match.end(), "card_number")
+        yield from _card_in(match.start(), match.group(0))
+
+
+def _card_in(offset: int, run: str) -> Iterator[_Span]:
+    """Card numbers in a run of digit groups: "5555-5555-5555-4444 12" holds one, followed
+    by the start of an expiry date. The longest valid run of whole groups wins."""
+    groups = [(m.start(), m.end()) for m in re.finditer(r"\d+", run)]
+    first = 0
+    while first < len(groups):
+        for last in range(len(groups), first, -1):
+            digits = "".join(run[a:b] for a, b in groups[first:last])
+            if (
+                CARD_MIN_DIGITS <= len(digits) <= CARD_MAX_DIGITS
+                and digits[0] in CARD_FIRST_DIGITS
+                and luhn_valid(digits)
+            ):
+                yield _Span(offset + groups[first][0], offset + groups[last - 1][1], "card_number")
+                first = last
+                break
+        else:
+            first += 1
 
 
 def _resolve(spans: list[_Span]) -> list[_Span]:
