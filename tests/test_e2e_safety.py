@@ -100,6 +100,19 @@ async def test_a_password_with_a_login_problem_gets_the_warning_then_the_help(
     assert not any("Blue!Fox77" in s for s in said)
 
 
+async def test_a_password_with_a_request_for_a_person_gets_the_warning_then_the_queue(
+    rest_bot: RunningBot,
+) -> None:
+    messages = await say_through_the_gate(
+        rest_bot, "let me speak to a human agent, my pin is 4491", f"test-{uuid.uuid4()}"
+    )
+
+    said = [str(m.get("text")) for m in messages]
+    assert said[0] in texts("utter_secret_warning_login")
+    assert any("support team" in s for s in said[1:]), said  # queued, or closed: saved
+    assert not any("4491" in s for s in said)
+
+
 @pytest.mark.parametrize(
     "text",
     ["5555-5555-5555-4444 12/28 737", "here you go: 4242424242424242 cvc 123"],
