@@ -11,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.followup import ask_for_rating
+from actions.safety import warn_about_secrets
 from bot.faq.clarify import clarification_already_tried, suggestions
 from bot.faq.context import (
     answered,
@@ -62,6 +63,7 @@ def clarify(
 ) -> list[dict[str, Any]]:
     """The top FAQ candidates once (never the entry the customer said they do not mean);
     a person when that already failed."""
+    warn_about_secrets(dispatcher, tracker.latest_message)
     candidates = suggestions(tracker.latest_message, knowledge_base())
     negated = fix.negated.id if fix is not None and fix.negated is not None else None
     candidates = [c for c in candidates if c.entry_id != negated]
@@ -76,8 +78,9 @@ def clarify(
 
 
 class ActionAnswer(Action):
-    """Answers the FAQ entry the customer asked for or picked: an acknowledgement first when
-    they are upset, then the answer with "Did that solve it?" buttons."""
+    """Answers the FAQ entry the customer asked for or picked: the warning first when they
+    shared a secret, an acknowledgement when they are upset, then the answer with "Did that
+    solve it?" buttons."""
 
     def name(self) -> str:
         return "action_answer"
@@ -181,6 +184,7 @@ async def answer(
     "Did that solve it?" after the last answer, a check-in per declared topic."""
     latest = tracker.latest_message
     await remember_topic(tracker.sender_id, latest.get("metadata"), entries[0].topic)
+    warn_about_secrets(dispatcher, latest)  # a shared card number or password: first
     turns = Conversation(tracker.sender_id, "", tracker.events).user_turns()
     if acknowledgement := empathy_response(turns):
         said = [str(e.get("text")) for e in tracker.events if e.get("event") == "bot"]

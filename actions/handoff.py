@@ -8,6 +8,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.safety import warn_about_secrets
 from bot.handoff.escalation import (
     Conversation,
     customer_message,
@@ -43,6 +44,7 @@ class ActionEscalate(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        warn_about_secrets(dispatcher, tracker.latest_message)  # a shared password: first
         conversation = conversation_of(tracker)
         reason = (
             escalation_reason(conversation.user_turns(), escalation_rules())

@@ -2,8 +2,9 @@
 
 On top of ``rasa data validate``: every FAQ entry has an answer and a topic, no
 duplicate or near-duplicate examples across entries and intents, every response a
-rule or story uses exists, every answer fits the channels' message limits, and stories
-are only written when a policy in ``config.yml`` learns from them.
+rule or story uses exists, every answer fits the channels' message limits, no answer or
+other customer-facing text is a placeholder ("TODO", "TBD", "...", lorem ipsum, empty), and
+stories are only written when a policy in ``config.yml`` learns from them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.faq.knowledge_base import FaqEntry, KnowledgeBase, load_knowledge_base
+from bot.faq.knowledge_base import FaqEntry, KnowledgeBase, faq_files, load_knowledge_base
+from bot.faq.placeholders import placeholder_in
 from bot.faq.yaml_source import ContentError, line_of, load_yaml
 
 #: Slack's section-block text limit (3,000) is the tightest of our channels (Telegram: 4,096).
@@ -62,6 +64,7 @@ def validate_project(root: Path) -> list[Finding]:
     except ContentError as error:
         return [Finding(error.path, error.line, error.message)]
     findings = [*check_entries(knowledge_base), *check_answer_lengths(knowledge_base, domain)]
+    findings += check_placeholders(faq_files([root / "data"]), domain, root / "domain.yml")
     faq_examples = [
         _Example(text, f"FAQ entry '{e.id}'", e.source, e.line)
         for e in knowledge_base.entries
@@ -140,6 +143,73 @@ def check_follow_up_examples(
                         f"FAQ entry '{entry.id}': the follow-up example '{text}' is also an"
                         f" example of {other.owner} ({other.path}:{other.line})",
                     )
+
+
+#: Keys of an FAQ entry whose values customers never see (everything else they may).
+NOT_SHOWN_KEYS = frozenset({"id", "examples", "topic"})
+
+
+def check_placeholders(
+    faq_paths: Iterable[Path], domain: dict[str, Any], domain_path: Path
+) -> Iterator[Finding]:
+    """No FAQ answer, question or other text of an entry (any key, including nested ones,
+    except ids, topics and examples), and no domain response, is a placeholder."""
+    for path in faq_paths:
+        document = load_yaml(path)
+        body = document.get("faq") if isinstance(document, dict) else None
+        entries = body.get("entries") if isinstance(body, dict) else None
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for raw in entries if isinstance(entries, list) else []:
+            if not isinstance(raw, dict):
+                continue
+            where = f"FAQ entry '{raw.get('id')}'"
+            for key, text, start in _shown_texts(raw, line_of(raw)):
+                if (problem := placeholder_in(text)) is not None:
+                    yield Finding(
+                        path,
+                        _key_line(lines, start, key.rsplit(".", 1)[-1]),
+                        f"{where}: '{key}' is a placeholder ({problem}); write the text"
+                        " customers will see",
+                    )
+    for name, variants in (domain.get("responses") or {}).items():
+        for variant in variants or []:
+            shown = variant.get("text") if isinstance(variant, dict) else None
+            if isinstance(shown, str) and (problem := placeholder_in(shown)) is not None:
+                yield Finding(
+                    domain_path,
+                    line_of(variant),
+                    f"response '{name}' is a placeholder ({problem}); write the text"
+                    " customers will see",
+                )
+
+
+def _shown_texts(
+    mapping: dict[str, Any], start: int | None, prefix: str = ""
+) -> Iterator[tuple[str, str, int | None]]:
+    """(dotted key, text, line the mapping starts on) for every customer-facing text."""
+    for key, value in mapping.items():
+        if key in NOT_SHOWN_KEYS and not prefix:
+            continue
+        dotted = f"{prefix}{key}"
+        if value is None or isinstance(value, str):
+            yield dotted, value or "", start
+        elif isinstance(value, dict):
+            yield from _shown_texts(value, line_of(value) or start, f"{dotted}.")
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    yield dotted, item, start
+                elif isinstance(item, dict):
+                    yield from _shown_texts(item, line_of(item) or start, f"{dotted}.")
+
+
+def _key_line(lines: list[str], start: int | None, key: str) -> int | None:
+    """The line of ``key:`` at or after ``start`` (1-based), else ``start``."""
+    pattern = re.compile(rf"^\s*(?:-\s+)?{re.escape(key)}\s*:")
+    for number in range(start or 1, len(lines) + 1):
+        if pattern.match(lines[number - 1]):
+            return number
+    return start
 
 
 def check_duplicates(examples: list[_Example]) -> Iterator[Finding]:

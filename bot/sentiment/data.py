@@ -11,6 +11,7 @@ LABELS = ("negative", "neutral", "positive")
 # Intents not listed (out_of_scope: anything at all) are left out.
 INTENT_SENTIMENT = {
     "mood_unhappy": 0,
+    "insult": 0,
     "greet": 1,
     "goodbye": 1,
     "affirm": 1,
@@ -102,10 +103,14 @@ def support_examples(root: Path = REPO_ROOT) -> tuple[list[str], list[int]]:
 def support_sincere(root: Path = REPO_ROOT) -> list[str]:
     """Every FAQ variant and calm dialogue example: non-ironic rows for the irony model.
 
-    Complaints (mood_unhappy: "this is a joke") and out-of-scope chatter are left out.
+    Complaints (mood_unhappy: "this is a joke"), insults and out-of-scope chatter are left out.
     """
     dialogue = _dialogue_examples(root)
-    calm = [text for intent, text in dialogue if intent not in ("mood_unhappy", "out_of_scope")]
+    calm = [
+        text
+        for intent, text in dialogue
+        if intent not in ("mood_unhappy", "insult", "out_of_scope")
+    ]
     return _faq_examples(root) + calm
 
 
