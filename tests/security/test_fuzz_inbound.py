@@ -8,6 +8,7 @@ import hmac
 import time
 from typing import Any
 
+from fuzz_inputs import BOT_USERNAME, SLACK_BOT_USER, customer_text, json_values
 from hypothesis import given
 from hypothesis import strategies as st
 from telegram import Update
@@ -34,38 +35,7 @@ from channels.telegram.inbound import (
 )
 from channels.telegram.webhook import secret_matches
 
-BOT_ID, BOT_USERNAME = 999, "support_bot"
-SLACK_BOT_USER = "U0BOT00001"
-
-# -- building blocks ----------------------------------------------------------------------
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=10,
-)
-#: What customers type, biased towards the shapes the channels treat specially.
-customer_text = st.one_of(
-    st.text(),
-    st.sampled_from(
-        [
-            "/start",
-            "/help@support_bot",
-            "/human@other_bot now",
-            '/csat{"csat_score":5}',
-            '/choose_faq{"faq_id":"cancel_service"}',
-            "/handoff_resolved",
-            "@support_bot hi",
-            f"<@{SLACK_BOT_USER}> hello",
-            "<https://example.com|click> &amp; <#C123|general> <!here>",
-            "\u202e\u0000\ud7ff",
-            "/" + "a" * 40,
-        ]
-    ),
-    st.builds(lambda a, b: a + b, st.sampled_from(["/", "@support_bot ", "<", "&"]), st.text()),
-)
+BOT_ID = 999
 
 
 def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
