@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import json
 import logging
 import time
 from collections.abc import Mapping
+from urllib.parse import parse_qs
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -34,6 +36,25 @@ def rejection(
     if not _same(expected_signature(secret, timestamp, body), signature):
         return "signature mismatch"
     return None
+
+
+def malformed(body: bytes, content_type: str | None) -> str | None:
+    """Why a (validly signed) request body cannot be an event or an interaction, None when it
+    can: Slack sends a JSON object, or a form whose ``payload`` is a JSON object."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    fields = parse_qs(text) if "json" not in (content_type or "") else {}
+    if "payload" in fields:
+        text = fields["payload"][0]
+    elif "json" not in (content_type or "") and not text.lstrip().startswith("{"):
+        return None  # a plain form: bolt answers it (e.g. a slash command it does not know)
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return "malformed JSON"
+    return None if isinstance(parsed, dict) else "not a JSON object"
 
 
 def expected_signature(secret: str, timestamp: str, body: bytes) -> str:

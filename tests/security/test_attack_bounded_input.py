@@ -60,7 +60,7 @@ def customer_text(length: int) -> str:
 async def test_a_message_over_the_limit_gets_a_polite_reply(rest_bot: RunningBot) -> None:
     text = customer_text(MESSAGE_LIMIT + 1)
     replies = await say(rest_bot, "too-long", text)
-    assert replies and all(r.get("text") for r in replies)
+    assert any(r.get("text") for r in replies)
     for conversation in ("rest:too-long", "too-long"):
         stored = user_events(await tracker(rest_bot, conversation))
         assert all(len(e.get("text") or "") <= MESSAGE_LIMIT for e in stored)

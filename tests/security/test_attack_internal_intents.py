@@ -73,7 +73,7 @@ async def test_typed_intents_with_entities_set_no_slot(rest_bot: RunningBot, tex
     state = await rest_tracker(rest_bot, "typed-entities", text)
     event = next(e for e in reversed(user_events(state)) if e["text"] == text)
     assert event["parse_data"].get("entities") in (None, [])
-    assert not slot_values(state, "checkin_id")
+    assert not slot_values(state, "checkin_id") and not slot_values(state, "handoff_ticket")
 
 
 # -- Telegram -----------------------------------------------------------------------------

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from fuzz_inputs import BOT_USERNAME, SLACK_BOT_USER, customer_text, json_values
 from hypothesis import given
@@ -22,7 +24,7 @@ from channels.slack.inbound import (
     plain_text,
 )
 from channels.slack.render import BUTTON_ACTION
-from channels.slack.transports import MAX_AGE, rejection
+from channels.slack.transports import MAX_AGE, malformed, rejection
 from channels.telegram.inbound import (
     Inbound as TelegramInbound,
 )
@@ -163,6 +165,28 @@ def test_slack_signature_check_accepts_every_genuine_request(
     assert rejection(secret, body, headers, now=now) is None
     tampered = body + b" "
     assert rejection(secret, tampered, headers, now=now) == "signature mismatch"
+
+
+@given(value=json_values, as_form=st.booleans())
+def test_slack_bodies_must_be_json_objects(value: Any, as_form: bool) -> None:
+    text = json.dumps(value)
+    body, content_type = (
+        (urlencode({"payload": text}), "application/x-www-form-urlencoded")
+        if as_form
+        else (text, "application/json")
+    )
+    reason = malformed(body.encode(), content_type)
+    assert (reason is None) == isinstance(value, dict)
+
+
+@given(body=st.binary(max_size=300), content_type=st.one_of(st.none(), st.text(max_size=40)))
+def test_slack_body_check_never_fails(body: bytes, content_type: str | None) -> None:
+    assert malformed(body, content_type) in (
+        None,
+        "not UTF-8",
+        "malformed JSON",
+        "not a JSON object",
+    )
 
 
 # -- Telegram -----------------------------------------------------------------------------
