@@ -63,17 +63,19 @@ async def test_typed_faq_choice_gives_no_human_only_answer(rest_bot: RunningBot)
 @pytest.mark.parametrize(
     "text",
     [
-        '/restart{"x":1}',
-        '/forget_me_confirm{"who":"telegram:1"}',
+        '/resolution_confirmed{"faq_id":"cancel_service"}',
+        '/handoff_keep_waiting{"csat_score":1}',
         '/followup_checkin{"checkin_id":"x"}',
     ],
 )
-async def test_typed_intents_with_entities_set_no_slot(rest_bot: RunningBot, text: str) -> None:
+async def test_typed_intents_with_entities_carry_none(rest_bot: RunningBot, text: str) -> None:
     await say(rest_bot, "typed-entities", text)
     state = await rest_tracker(rest_bot, "typed-entities", text)
     event = next(e for e in reversed(user_events(state)) if e["text"] == text)
     assert event["parse_data"].get("entities") in (None, [])
-    assert not slot_values(state, "checkin_id") and not slot_values(state, "handoff_ticket")
+    assert not slot_values(state, "checkin_id")
+    assert [v for v in slot_values(state, "csat_score") if v is not None] == []
+    assert "cancel_service" not in slot_values(state, "faq_id")
 
 
 # -- Telegram -----------------------------------------------------------------------------
