@@ -83,6 +83,10 @@ test: train validate $(STATE)/chromium.ok ## Run every test (unit, end to end, c
 	$(PY) -m pytest
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out $(STATE)/results/core --quiet
 
+.PHONY: fuzz
+fuzz: train ## Property-based fuzzing of every inbound translation and HTTP endpoint, long run
+	BOT_FUZZ_PROFILE=long $(PY) -m pytest tests/security/test_fuzz_inbound.py tests/security/test_fuzz_http.py
+
 .PHONY: lint
 lint: $(BIN)/.installed ## ruff and mypy
 	$(BIN)/ruff check .

@@ -4,9 +4,9 @@ A shared secret gets a warning and the secure route, and the question (when ther
 still gets its answer; requests for other people's data and attempts to override the bot's
 instructions get a calm refusal; insults get de-escalation, never a "Did you mean ...?" menu.
 
-The inbound gate (every channel) masks secrets before Rasa and puts the kinds removed in
-``metadata["masked_secrets"]``. These tests send what the gate sends: the text passed
-through ``mask_secrets`` and the same metadata.
+The customer-text gate (every channel, bot.inbound.gate) masks secrets before Rasa and puts
+the kinds removed in ``metadata["masked_secrets"]``: these tests send the raw text over the
+REST channel and check that the secret is nowhere in the tracker.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from channels.slack.config import SlackSettings, settings_from
 from channels.slack.inbound import Ignored, Inbound, from_click, from_event
 from channels.slack.outbound import CHANNEL, SlackOutput, call_with_retry
 from channels.slack.render import choice_mrkdwn, mark_choice
-from channels.slack.transports import SocketTransport, rejection
+from channels.slack.transports import SocketTransport, malformed, rejection
 
 logger = logging.getLogger(__name__)
 CHOICE_RESPONSE = "utter_slack_button_chosen"  # domain.yml: the line shown after a click
@@ -83,6 +83,8 @@ class SlackInput(InputChannel):
             if reason is not None:
                 logger.warning("rejected a Slack request from %s: %s", request.ip, reason)
                 return response.json({"error": "invalid request"}, status=401)
+            if malformed(request.body, request.headers.get("content-type")) is not None:
+                return response.json({"error": "malformed request"}, status=400)
             return await self._runtime.http.handle(request)
 
         return blueprint

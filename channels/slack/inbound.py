@@ -17,6 +17,8 @@ UNSUPPORTED_CONTENT = "/unsupported_content"
 HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 _LINK = re.compile(r"<(?P<target>[^<>|]+)(?:\|(?P<label>[^<>]*))?>")
 _FILE_FIELDS = ("id", "name", "title", "mimetype", "filetype", "size", "url_private", "permalink")
+# Event fields that are strings when present (anything else: a malformed event, ignored)
+_STRING_FIELDS = ("type", "subtype", "user", "channel", "channel_type", "ts", "thread_ts", "bot_id")
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,16 @@ def delivery_key(body: Mapping[str, Any]) -> str | None:
     """The exactly-once key of a delivery: the ``event_id``, or the click's ``action_ts``."""
     if body.get("type") == "event_callback" and body.get("event_id"):
         return f"slack:event:{body['event_id']}"
-    if body.get("type") == "block_actions" and body.get("actions"):
-        container = body.get("container") or {}
-        return f"slack:action:{container.get('message_ts')}:{body['actions'][0].get('action_ts')}"
+    actions = body.get("actions")
+    if body.get("type") == "block_actions" and isinstance(actions, list) and actions:
+        container, action = _mapping(body.get("container")), _mapping(actions[0])
+        return f"slack:action:{container.get('message_ts')}:{action.get('action_ts')}"
     return None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (malformed input reads as absent)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def plain_text(text: str, bot_user_id: str | None = None) -> str:
@@ -67,6 +75,8 @@ def from_event(
     event: Mapping[str, Any], body: Mapping[str, Any], *, bot_user_id: str | None, scope: Scope
 ) -> Inbound | Ignored:
     """A ``message`` or ``app_mention`` event as a message for Rasa, or why it is ignored."""
+    if any(not isinstance(event.get(name), str | None) for name in _STRING_FIELDS):
+        return Ignored("a malformed event (a field of the wrong type)")
     subtype = event.get("subtype")
     if event.get("bot_id") or subtype == "bot_message" or event.get("user") == bot_user_id:
         return Ignored("a bot's message (bots never talk to each other here)")
@@ -97,7 +107,12 @@ def from_event(
         "thread_ts": thread_ts,
         "event_id": body.get("event_id"),
     }
-    files = [{k: f[k] for k in _FILE_FIELDS if k in f} for f in event.get("files") or []]
+    listed = event.get("files") or []
+    files = [
+        {k: f[k] for k in _FILE_FIELDS if k in f}
+        for f in (listed if isinstance(listed, list) else [])
+        if isinstance(f, Mapping)
+    ]
     if files:  # kept for the human agent; the bot answers that it cannot read them
         slack.update(files=files, text=plain_text(text, bot_user_id))
         return Inbound(
@@ -111,20 +126,22 @@ def from_event(
 
 def from_click(body: Mapping[str, Any]) -> tuple[Inbound, str] | Ignored:
     """A button click as the button's payload for Rasa, with the button's title."""
-    actions = body.get("actions") or []
-    action = actions[0] if actions else {}
+    actions = body.get("actions")
+    action = _mapping(actions[0]) if isinstance(actions, list) and actions else {}
     if not str(action.get("action_id", "")).startswith(BUTTON_ACTION) or "value" not in action:
         return Ignored("not one of the bot's payload buttons (a link button opens by itself)")
-    message = body.get("message") or {}
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+    message = _mapping(body.get("message"))
+    channel = _mapping(body.get("channel")).get("id") or _mapping(body.get("container")).get(
         "channel_id"
     )
-    if not channel:
+    if not isinstance(channel, str) or not channel:
         return Ignored("a click without a channel")
-    title = str((action.get("text") or {}).get("text") or action["value"])
+    if not isinstance(message.get("thread_ts"), str | None):
+        return Ignored("a malformed click (a thread of the wrong type)")
+    title = str(_mapping(action.get("text")).get("text") or action["value"])
     slack = {
-        "team": (body.get("team") or {}).get("id"),
-        "user": (body.get("user") or {}).get("id"),
+        "team": _mapping(body.get("team")).get("id"),
+        "user": _mapping(body.get("user")).get("id"),
         "channel": channel,
         "message_ts": message.get("ts"),
         "thread_ts": message.get("thread_ts"),

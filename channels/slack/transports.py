@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
+import json
 import logging
 import time
 from collections.abc import Mapping
+from urllib.parse import parse_qs
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.signature import SignatureVerifier
 
 logger = logging.getLogger(__name__)
 MAX_AGE = 5 * 60  # seconds: older signed requests are replays
@@ -31,14 +33,39 @@ def rejection(
         return "malformed timestamp"
     if abs(age) > MAX_AGE:
         return f"timestamp {int(age)}s off (more than {MAX_AGE}s)"
-    expected = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
-    if expected is None or not _same(expected, signature):
+    if not _same(expected_signature(secret, timestamp, body), signature):
         return "signature mismatch"
     return None
 
 
+def malformed(body: bytes, content_type: str | None) -> str | None:
+    """Why a (validly signed) request body cannot be an event or an interaction, None when it
+    can: Slack sends a JSON object, or a form whose ``payload`` is a JSON object."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    fields = parse_qs(text) if "json" not in (content_type or "") else {}
+    if "payload" in fields:
+        text = fields["payload"][0]
+    elif "json" not in (content_type or "") and not text.lstrip().startswith("{"):
+        return None  # a plain form: bolt answers it (e.g. a slash command it does not know)
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return "malformed JSON"
+    return None if isinstance(parsed, dict) else "not a JSON object"
+
+
+def expected_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """Slack's v0 signature of a request: HMAC-SHA256 of ``v0:<timestamp>:<body>``, computed
+    over the raw bytes (a body that is not UTF-8 is refused, never an error)."""
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
 def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+    return hmac.compare_digest(a.encode(), b.encode(errors="replace"))
 
 
 class SocketTransport:
