@@ -1,8 +1,8 @@
 """What an attacker on the network can do to the bot's HTTP surfaces, and what the tests check
 afterwards (the owner's view, with the internal tokens).
 
-The tokens of a started bot are read in one place, :func:`token`: ``running_bot`` exposes them
-on ``RunningBot``; a bot started without them (older code) simply gets calls without tokens.
+The tokens of a started bot are read in one place, :func:`token` (``running_bot`` exposes them
+on ``RunningBot``).
 """
 
 from __future__ import annotations
@@ -17,14 +17,17 @@ from typing import Any, Literal
 
 import aiohttp
 
+from bot.inbound.limits import MAX_MESSAGE_CHARS
+from bot.privacy.log_redaction import MAX_LOG_LINE_CHARS
 from bot.testing.servers import RunningBot
+from channels.rest.ids import conversation_id as rest_conversation
 
 TokenKind = Literal["rasa", "action_server", "rest"]
-#: Where ``RunningBot`` may carry each token (the first attribute found wins).
-_TOKEN_ATTRIBUTES: dict[TokenKind, tuple[str, ...]] = {
-    "rasa": ("rasa_token", "api_token"),
-    "action_server": ("action_server_token", "actions_token", "action_token"),
-    "rest": ("rest_token",),
+#: The ``RunningBot`` attribute holding each token.
+_TOKEN_ATTRIBUTES: dict[TokenKind, str] = {
+    "rasa": "rasa_token",
+    "action_server": "action_server_token",
+    "rest": "rest_token",
 }
 #: Environment names of the tokens (``bot run`` reads them; the tests pass their own).
 TOKEN_ENV: dict[TokenKind, str] = {
@@ -34,9 +37,9 @@ TOKEN_ENV: dict[TokenKind, str] = {
 }
 REST_PATH = "/webhooks/rest/webhook"
 #: Longest customer message the bot accepts (the contract's default).
-MESSAGE_LIMIT = 4000
+MESSAGE_LIMIT = MAX_MESSAGE_CHARS
 #: How much of one customer message a single log line may carry, at most (a bounded excerpt).
-LOG_EXCERPT_LIMIT = 2000
+LOG_EXCERPT_LIMIT = MAX_LOG_LINE_CHARS
 #: A refused request answers within this (a 1 MB body took up to 67 s when it was processed).
 REFUSAL_TIMEOUT = aiohttp.ClientTimeout(total=30)
 TIMEOUT = aiohttp.ClientTimeout(total=120)
@@ -47,17 +50,8 @@ _TRACEBACK = re.compile(
 
 
 def token(bot: RunningBot, kind: TokenKind) -> str | None:
-    """The bot's ``kind`` token, None when the bot was started without one."""
-    for name in _TOKEN_ATTRIBUTES[kind]:
-        value = getattr(bot, name, None)
-        if value:
-            return str(value)
-    tokens = getattr(bot, "tokens", None)
-    if tokens is not None:
-        value = tokens.get(kind) if isinstance(tokens, Mapping) else getattr(tokens, kind, None)
-        if value:
-            return str(value)
-    return None
+    """The bot's ``kind`` token."""
+    return str(getattr(bot, _TOKEN_ATTRIBUTES[kind])) or None
 
 
 def api_params(bot: RunningBot) -> dict[str, str]:
@@ -74,7 +68,7 @@ def bearer(bot: RunningBot, kind: TokenKind) -> dict[str, str]:
 
 def rest_conversation_id(sender: str) -> str:
     """The conversation a REST ``sender`` is stored as (namespaced: never another channel's)."""
-    return f"rest:{sender}"
+    return rest_conversation(sender)
 
 
 def shows_a_traceback(text: str) -> bool:
@@ -162,13 +156,11 @@ async def tracker(bot: RunningBot, conversation_id: str) -> dict[str, Any]:
 
 
 async def rest_tracker(bot: RunningBot, sender: str, text: str) -> dict[str, Any]:
-    """The tracker of the REST conversation in which ``sender`` said ``text``: the namespaced
-    conversation, or the bare sender id on a bot that does not namespace yet."""
-    for conversation_id in (rest_conversation_id(sender), sender):
-        state = await tracker(bot, conversation_id)
-        if any(e.get("text") == text for e in user_events(state)):
-            return state
-    raise AssertionError(f"no conversation of REST sender {sender!r} holds {text[:60]!r}")
+    """The tracker of the REST conversation in which ``sender`` said ``text`` (stored under
+    the namespaced id, as the customer-text gate passed it)."""
+    state = await tracker(bot, rest_conversation_id(sender))
+    assert user_events(state), f"REST sender {sender!r} said nothing ({text[:60]!r})"
+    return state
 
 
 def user_events(state: Mapping[str, Any]) -> list[dict[str, Any]]:
