@@ -25,6 +25,7 @@ from bot.handoff.tickets import (
     InvalidTransition,
     NewTicket,
     NotClaimed,
+    NotOpen,
     Ticket,
     TicketNotFound,
     TicketState,
@@ -283,6 +284,36 @@ class TicketStoreContract:
         ]
         last = (await store.history(old.id))[-1]
         assert (last.event, last.actor) == ("expired", "system")
+
+    async def test_one_ticket_expires_with_the_reason_in_its_trail(
+        self, store: TicketStore
+    ) -> None:
+        queued, taken = await opened(store), await opened(store)
+        await store.claim(taken.id, "ann")
+        expired = await store.expire(queued.id, "no agent claimed it within 30 min")
+        assert expired.state is TicketState.EXPIRED
+        last = (await store.history(queued.id))[-1]
+        assert (last.event, last.actor, last.detail) == (
+            "expired",
+            "system",
+            "no agent claimed it within 30 min",
+        )
+        with pytest.raises(InvalidTransition):
+            await store.expire(taken.id)  # an agent has it
+        with pytest.raises(InvalidTransition):
+            await store.expire(queued.id)  # expired is final
+
+    async def test_notes_go_into_an_open_tickets_trail_only(self, store: TicketStore) -> None:
+        ticket = await opened(store)
+        noted = await store.note(ticket.id, "callback_requested", "customer")
+        assert noted.state is TicketState.QUEUED
+        last = (await store.history(ticket.id))[-1]
+        assert (last.event, last.actor) == ("callback_requested", "customer")
+        await store.abandon(ticket.id, "customer", "cancelled by customer")
+        with pytest.raises(NotOpen, match="only an open ticket takes notes"):
+            await store.note(ticket.id, "callback_requested", "customer")
+        with pytest.raises(TicketNotFound):
+            await store.note(999, "callback_requested", "customer")
 
     async def test_handling_times_are_claim_to_resolve_newest_first(
         self, store: TicketStore, clock: Clock

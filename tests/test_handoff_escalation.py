@@ -157,6 +157,12 @@ def test_escalation_pauses_the_conversation_and_logs_the_state() -> None:
     assert pause == {"event": "pause"}
 
 
+def test_outside_business_hours_the_bot_keeps_answering_while_the_ticket_waits() -> None:
+    events = tracker_events(escalated(open_now=False), EscalationReason.REQUESTED)
+    assert [e["event"] for e in events] == ["slot", "slot"]  # no pause until an agent claims
+    assert events[1]["value"] == "queued"
+
+
 def test_waits_are_said_the_way_people_say_them() -> None:
     assert format_wait(timedelta(seconds=20)) == "less than a minute"
     assert format_wait(timedelta(minutes=1)) == "about 1 minute"

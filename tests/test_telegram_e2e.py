@@ -105,7 +105,7 @@ async def test_private_message_gets_the_formatted_answer(telegram_polling_bot: T
 async def test_commands_registered_from_domain(telegram_polling_bot: TelegramBot) -> None:
     bot, fake = telegram_polling_bot, telegram_polling_bot.fake
     commands = {c["command"]: c["description"] for c in fake.commands}
-    assert list(commands) == ["start", "help", "human", "restart", "privacy", "forgetme"]
+    assert list(commands) == ["start", "help", "human", "restart", "privacy", "forgetme", "cancel"]
     assert commands["human"] in texts("utter_telegram_command_human")
     await fake.inject(fake.make.text("/human", user_id=2002))
     await fake.wait_for_messages(2002, timeout=WAIT)  # whatever the handoff answers

@@ -130,14 +130,17 @@ def customer_message(escalated: Escalated) -> tuple[str, dict[str, Any]]:
 
 
 def tracker_events(escalated: Escalated, reason: EscalationReason) -> list[dict[str, Any]]:
-    """The slot events (docs/events.md) and the pause that hands the conversation over."""
+    """The slot events (docs/events.md) and the pause that hands the conversation over.
+
+    Outside business hours the bot is not paused: the customer may keep using it until an
+    agent claims the ticket (the claim pauses the conversation then)."""
     ticket = escalated.ticket
     metadata = {"ticket_id": ticket.id, "reason": reason.value, "at": ticket.created_at.timestamp()}
-    return [
+    events = [
         slot_event("handoff_ticket", str(ticket.id)),
         slot_event("handoff_state", ticket.state.value, metadata),
-        {"event": "pause"},
     ]
+    return [*events, {"event": "pause"}] if escalated.open_now else events
 
 
 def format_wait(wait: timedelta) -> str:

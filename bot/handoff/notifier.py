@@ -27,6 +27,9 @@ class Notifier(Protocol):
     async def remind(self, ticket: Ticket) -> None:
         """Pings again: nobody has claimed the ticket in time."""
 
+    async def callback_requested(self, ticket: Ticket) -> None:
+        """The customer left a message instead of waiting: reply when someone is free."""
+
 
 class LogNotifier:
     """Writes ticket news to the log: the notifier of the local mode (agents use `bot agent`)."""
@@ -53,6 +56,9 @@ class LogNotifier:
     async def remind(self, ticket: Ticket) -> None:
         logger.warning("Ticket %s is still waiting for an agent", ticket.id)
 
+    async def callback_requested(self, ticket: Ticket) -> None:
+        logger.warning("Ticket %s: the customer left a message (callback request)", ticket.id)
+
 
 class FanoutNotifier:
     """Notifies several places; one failing place does not stop the others."""
@@ -72,6 +78,9 @@ class FanoutNotifier:
 
     async def remind(self, ticket: Ticket) -> None:
         await self._all(n.remind(ticket) for n in self._notifiers)
+
+    async def callback_requested(self, ticket: Ticket) -> None:
+        await self._all(n.callback_requested(ticket) for n in self._notifiers)
 
     @staticmethod
     async def _all(calls: object) -> list[object]:

@@ -18,12 +18,14 @@ import asyncpg
 from bot.handoff.priority import PriorityWeights
 from bot.handoff.rows import INSERT_COLUMNS, event_from_row, insert_values, ticket_from_row, utc_now
 from bot.handoff.tickets import (
+    OPEN_STATES,
     AuditEvent,
     ClaimResult,
     HandoffError,
     InvalidTransition,
     NewTicket,
     NotClaimed,
+    NotOpen,
     OpenResult,
     Ticket,
     TicketNotFound,
@@ -249,6 +251,17 @@ class PostgresTicketStore:
 
     async def abandon(self, ticket_id: int, actor: str = "customer", detail: str = "") -> Ticket:
         return await self._move(ticket_id, TicketState.ABANDONED, actor, detail)
+
+    async def expire(self, ticket_id: int, detail: str = "") -> Ticket:
+        return await self._move(ticket_id, TicketState.EXPIRED, "system", detail)
+
+    async def note(self, ticket_id: int, event: str, actor: str, detail: str = "") -> Ticket:
+        async with self._transaction() as db:
+            ticket = await self._current(db, ticket_id)
+            if ticket.state not in OPEN_STATES:
+                raise NotOpen(ticket_id, ticket.state)
+            await self._record(db, ticket, AuditEvent(self._clock(), event, actor, detail))
+            return ticket
 
     async def expire_unclaimed(self, older_than: timedelta) -> Sequence[Ticket]:
         now = self._clock()

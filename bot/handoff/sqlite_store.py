@@ -27,12 +27,14 @@ from bot.handoff.rows import (
     utc_now,
 )
 from bot.handoff.tickets import (
+    OPEN_STATES,
     AuditEvent,
     ClaimResult,
     HandoffError,
     InvalidTransition,
     NewTicket,
     NotClaimed,
+    NotOpen,
     OpenResult,
     Ticket,
     TicketNotFound,
@@ -192,6 +194,14 @@ class SqliteTicketStore:
                 _record(db, ticket, AuditEvent(now, TicketState.EXPIRED.value, "system", detail))
             return tickets
 
+    def _note(self, ticket_id: int, event: str, actor: str, detail: str) -> Ticket:
+        with self._file.write() as db:
+            ticket = _current(db, ticket_id)
+            if ticket.state not in OPEN_STATES:
+                raise NotOpen(ticket_id, ticket.state)
+            _record(db, ticket, AuditEvent(self._clock(), event, actor, detail))
+            return ticket
+
     def _set_ping(self, ticket_id: int, ref: str) -> None:
         with self._file.write() as db:
             try:
@@ -259,6 +269,12 @@ class SqliteTicketStore:
 
     async def expire_unclaimed(self, older_than: timedelta) -> Sequence[Ticket]:
         return await asyncio.to_thread(self._expire, older_than)
+
+    async def expire(self, ticket_id: int, detail: str = "") -> Ticket:
+        return await asyncio.to_thread(self._move, ticket_id, TicketState.EXPIRED, "system", detail)
+
+    async def note(self, ticket_id: int, event: str, actor: str, detail: str = "") -> Ticket:
+        return await asyncio.to_thread(self._note, ticket_id, event, actor, detail)
 
     async def position(self, ticket_id: int) -> int | None:
         rows = await self._rows(

@@ -74,6 +74,15 @@ class TicketStore(Protocol):
         """Expires tickets queued for longer than ``older_than``; returns them."""
         ...
 
+    async def expire(self, ticket_id: int, detail: str = "") -> Ticket:
+        """Expires one queued ticket (actor ``system``)."""
+        ...
+
+    async def note(self, ticket_id: int, event: str, actor: str, detail: str = "") -> Ticket:
+        """Adds ``event`` (e.g. ``callback_requested``) to an open ticket's audit trail;
+        raises ``NotOpen`` for a closed one."""
+        ...
+
     async def position(self, ticket_id: int) -> int | None:
         """The ticket's 1-based place in the queue (None when it is not queued)."""
         ...

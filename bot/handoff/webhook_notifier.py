@@ -50,6 +50,9 @@ class WebhookNotifier:
     async def remind(self, ticket: Ticket) -> None:
         await self._post("remind", ticket)
 
+    async def callback_requested(self, ticket: Ticket) -> None:
+        await self._post("callback_requested", ticket)
+
 
 def notifier_from_env() -> WebhookNotifier:
     return WebhookNotifier(os.environ["BOT_AGENT_WEBHOOK_URL"])

@@ -20,6 +20,7 @@ from bot.delivery.store import DeliveryStore, delivery_store_from_env
 from bot.handoff.tickets import Ticket
 from channels.slack.agent_render import (
     PingRef,
+    callback_text,
     customer_said_text,
     parse_ping_ref,
     ping_message,
@@ -99,6 +100,14 @@ class SlackAgentNotifier:
             payload["thread_ts"] = ref.ts
             if self._remind_mention:
                 payload["reply_broadcast"] = True  # shown in the channel too
+        await self._call(lambda: self._client.chat_postMessage(**payload), payload)
+
+    async def callback_requested(self, ticket: Ticket) -> None:
+        ref = parse_ping_ref(ticket.ping_ref)
+        text = callback_text(ticket)
+        payload: dict[str, Any] = {"channel": ref.channel if ref else self._channel, "text": text}
+        if ref is not None:
+            payload["thread_ts"] = ref.ts
         await self._call(lambda: self._client.chat_postMessage(**payload), payload)
 
     async def _call(

@@ -26,6 +26,7 @@ from bot.handoff.tickets import Ticket
 from channels.telegram.agent_render import (
     PREFIX,
     PingRef,
+    callback_html,
     customer_said_html,
     parse_ping_ref,
     ping_html,
@@ -115,6 +116,9 @@ class TelegramAgentNotifier:
 
     async def remind(self, ticket: Ticket) -> None:
         await self._reply_to_ping(ticket, reminder_html(ticket, self._clock()))
+
+    async def callback_requested(self, ticket: Ticket) -> None:
+        await self._reply_to_ping(ticket, callback_html(ticket))
 
     def remember_name(self, agent_id: str, name: str) -> None:
         """The display name of an agent (shown in "Claimed by")."""
