@@ -151,7 +151,8 @@ def test_the_customer_hears_position_and_real_wait_or_honest_hours() -> None:
 
 
 def test_escalation_pauses_the_conversation_and_logs_the_state() -> None:
-    _, state, pause = tracker_events(escalated(), EscalationReason.REQUESTED)
+    _, state, listen, pause = tracker_events(escalated(), EscalationReason.REQUESTED)
+    assert listen == {"event": "action", "name": "action_listen"}  # /restart still works
     assert state["name"] == "handoff_state" and state["value"] == "queued"
     assert state["metadata"]["reason"] == "requested" and state["metadata"]["ticket_id"] == 7
     assert pause == {"event": "pause"}

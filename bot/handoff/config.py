@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +14,8 @@ from bot.handoff.priority import PriorityWeights
 from bot.handoff.schedule import BusinessHours
 
 DEFAULT_CONFIG_PATH = Path("data/handoff.yml")
+#: Another settings file (tests use one whose business hours never close).
+CONFIG_PATH_VARIABLE = "BOT_HANDOFF_CONFIG"
 #: When data/handoff.yml does not say: unclaimed tickets expire after this many minutes.
 DEFAULT_EXPIRE_MINUTES = 30.0
 
@@ -39,8 +42,10 @@ def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
 
 
-def load_handoff_config(path: Path = DEFAULT_CONFIG_PATH) -> HandoffConfig:
-    """Reads and checks ``path``; errors name the file and the setting."""
+def load_handoff_config(path: Path | None = None) -> HandoffConfig:
+    """Reads and checks ``path`` (default: ``BOT_HANDOFF_CONFIG``, else data/handoff.yml);
+    errors name the file and the setting."""
+    path = path or Path(os.environ.get(CONFIG_PATH_VARIABLE) or DEFAULT_CONFIG_PATH)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: the handoff settings file is missing")
     raw = yaml.safe_load(path.read_text()) or {}

@@ -140,7 +140,11 @@ def tracker_events(escalated: Escalated, reason: EscalationReason) -> list[dict[
         slot_event("handoff_ticket", str(ticket.id)),
         slot_event("handoff_state", ticket.state.value, metadata),
     ]
-    return [*events, {"event": "pause"}] if escalated.open_now else events
+    if not escalated.open_now:
+        return events
+    # Paused, Rasa logs no action_listen after this turn; without one its own rules (the
+    # /restart rule) would not match the customer's next message.
+    return [*events, {"event": "action", "name": "action_listen"}, {"event": "pause"}]
 
 
 def format_wait(wait: timedelta) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from bot.handoff.config import CONFIG_PATH_VARIABLE
 from bot.privacy.launch import launch_command
 from bot.runtime.settings import TRACKER_STORE
 from bot.runtime.supervisor import Service, running
@@ -104,6 +105,7 @@ async def running_bot(
             ),
         ]
         child_env = {
+            CONFIG_PATH_VARIABLE: str(handoff_settings(folder)),
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "BOT_SQLITE_PATH": str(folder / "bot.db"),
@@ -125,6 +127,19 @@ async def running_bot(
                 )
         finally:
             os.chdir(previous)
+
+
+def handoff_settings(folder: Path, weekly: Mapping[str, Any] | None = None) -> Path:
+    """data/handoff.yml with business hours that never close (or ``weekly``), written into
+    ``folder``: the servers' default, so a test's outcome does not depend on the day or hour
+    it runs (pass ``BOT_HANDOFF_CONFIG`` in ``env`` for other settings)."""
+    settings = yaml.safe_load((PROJECT_ROOT / "data" / "handoff.yml").read_text())
+    settings["business_hours"]["weekly"] = dict(
+        weekly or {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    )
+    path = folder / "handoff.yml"
+    path.write_text(yaml.safe_dump(settings))
+    return path
 
 
 def _tracker_store_env(tracker_store: Mapping[str, Any]) -> dict[str, str]:
