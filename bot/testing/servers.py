@@ -105,7 +105,6 @@ async def running_bot(
             ),
         ]
         child_env = {
-            CONFIG_PATH_VARIABLE: str(handoff_settings(folder)),
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "BOT_SQLITE_PATH": str(folder / "bot.db"),
@@ -113,6 +112,8 @@ async def running_bot(
             "BOT_RASA_URL": f"http://127.0.0.1:{port}",
             **(env or {}),
         }
+        if CONFIG_PATH_VARIABLE not in child_env:
+            child_env[CONFIG_PATH_VARIABLE] = str(handoff_settings(folder))
         previous = Path.cwd()
         os.chdir(PROJECT_ROOT)  # the action server imports `actions` and reads data/
         try:
