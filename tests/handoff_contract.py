@@ -303,6 +303,18 @@ class TicketStoreContract:
         with pytest.raises(InvalidTransition):
             await store.expire(queued.id)  # expired is final
 
+    async def test_a_customers_tickets_in_any_state_are_found_for_forget_me(
+        self, store: TicketStore
+    ) -> None:
+        first = await opened(store, conversation_id="telegram:5")
+        await store.abandon(first.id, "customer", "cancelled by customer")
+        second = await opened(store, conversation_id="telegram:5")
+        await opened(store, conversation_id="telegram:6")
+        found = await store.tickets_of(["telegram:5", "slack:D1"])
+        assert [t.id for t in found] == [first.id, second.id]
+        assert [t.state for t in found] == [TicketState.ABANDONED, TicketState.QUEUED]
+        assert await store.tickets_of([]) == []
+
     async def test_notes_go_into_an_open_tickets_trail_only(self, store: TicketStore) -> None:
         ticket = await opened(store)
         noted = await store.note(ticket.id, "callback_requested", "customer")

@@ -344,3 +344,36 @@ async def test_a_voice_note_reaches_the_agents_and_cancel_updates_their_ping(
     await fake.wait_for(
         lambda: any(t in unsupported for t in customer_texts(fake, customer)), timeout=WAIT
     )
+
+
+async def test_forget_me_deletes_what_the_agents_group_got_about_the_customer(
+    agents_bot: TelegramBot,
+) -> None:
+    fake, customer = agents_bot.fake, 880011
+    ping, ticket_id = await escalate(agents_bot, customer)
+    await fake.inject(fake.make.text("my address is 12 Elm Street", user_id=customer))
+    relay = await fake.wait_for(
+        lambda: next((m for m in fake.messages_to(AGENTS) if "Elm Street" in m["text"]), None),
+        timeout=WAIT,
+    )
+    await fake.inject(fake.make.text("/cancel", user_id=customer))
+    await ticket_becomes(agents_bot, ticket_id, TicketState.ABANDONED)
+    await customer_hears(fake, customer, "I've")  # the bot is back
+
+    await fake.inject(fake.make.text("/forgetme", user_id=customer))
+    confirm_title = DOMAIN["responses"]["utter_ask_forget_me"][0]["buttons"][0]["title"]
+
+    def confirm_button() -> tuple[dict[str, Any], dict[str, Any]] | None:
+        for message in fake.messages_to(customer):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == confirm_title:
+                        return message, button
+        return None
+
+    asked, button = await fake.wait_for(confirm_button, timeout=WAIT)
+    await press(agents_bot, asked, button["callback_data"], customer)
+    await fake.wait_for(lambda: (AGENTS, ping["message_id"]) in fake.deleted, timeout=WAIT)
+    assert (AGENTS, relay["message_id"]) in fake.deleted
+    left = [m["text"] for m in fake.messages_to(AGENTS)]
+    assert not any("Elm Street" in t or str(customer) in t for t in left), left

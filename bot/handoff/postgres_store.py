@@ -321,6 +321,13 @@ class PostgresTicketStore:
     async def find_by_ping_ref(self, ref: str) -> Ticket | None:
         return await self._one("SELECT * FROM handoff_tickets WHERE ping_ref = $1", ref)
 
+    async def tickets_of(self, conversation_ids: Collection[str]) -> Sequence[Ticket]:
+        rows = await (await self._db()).fetch(
+            "SELECT * FROM handoff_tickets WHERE conversation_id = ANY($1::text[]) ORDER BY id",
+            sorted(conversation_ids),
+        )
+        return [_ticket(row) for row in rows]
+
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:
         ids = list(conversation_ids)
         async with self._transaction() as db:

@@ -307,6 +307,14 @@ class SqliteTicketStore:
     async def find_by_ping_ref(self, ref: str) -> Ticket | None:
         return await self._one("SELECT * FROM handoff_tickets WHERE ping_ref = ?", (ref,))
 
+    async def tickets_of(self, conversation_ids: Collection[str]) -> Sequence[Ticket]:
+        rows = await self._rows(
+            "SELECT * FROM handoff_tickets WHERE conversation_id IN"
+            " (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(sorted(conversation_ids)),),
+        )
+        return [_ticket(row) for row in rows]
+
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:
         return await asyncio.to_thread(self._delete, list(conversation_ids))
 

@@ -107,6 +107,10 @@ class TicketStore(Protocol):
         """The ticket whose ping message is ``ref``."""
         ...
 
+    async def tickets_of(self, conversation_ids: Collection[str]) -> Sequence[Ticket]:
+        """Every ticket (any state) of these conversations, oldest first."""
+        ...
+
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:
         """Deletes these conversations' tickets and audit trails; returns how many tickets."""
         ...

@@ -176,6 +176,10 @@ def unthreaded_customer_said_text(ticket: Ticket, text: str) -> str:
     return f"*Ticket {ticket.id}*, {customer_said_text(ticket, text)}"
 
 
+#: What is left of a post about a customer who asked to be forgotten, if it cannot go.
+FORGOTTEN_TEXT = "(removed: the customer asked us to delete their data)"
+
+
 def callback_text(ticket: Ticket) -> str:
     """A left message: the customer stopped waiting and asks for a reply when someone is free."""
     return (

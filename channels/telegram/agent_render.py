@@ -198,6 +198,10 @@ def _shorten_keep_lines(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: What is left of a message about a customer who asked to be forgotten, if it cannot go.
+FORGOTTEN_TEXT = "(removed: the customer asked us to delete their data)"
+
+
 def callback_html(ticket: Ticket) -> str:
     """A left message: the customer stopped waiting and asks for a reply when someone is free."""
     return (
