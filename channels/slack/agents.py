@@ -133,6 +133,8 @@ class SlackAgentNotifier:
         try:
             await self._call(delete, {"channel": channel, "ts": ts})
         except Exception as deleting:
+            if "message_not_found" in str(deleting):
+                return  # already gone (an agent deleted it, or a forget-me retried)
             try:
                 await self._call(redact, {"channel": channel, "ts": ts})
             except Exception as redacting:

@@ -140,6 +140,8 @@ class TelegramAgentNotifier:
                 lambda: self._bot.delete_message(ref.chat_id, ref.message_id), ticket, where
             )
         except Exception as deleting:
+            if "not found" in str(deleting):
+                return  # already gone (an agent deleted it, or a forget-me retried)
             try:
                 await self._call(
                     lambda: self._bot.edit_message_text(
