@@ -315,6 +315,21 @@ class TicketStoreContract:
         assert [t.state for t in found] == [TicketState.ABANDONED, TicketState.QUEUED]
         assert await store.tickets_of([]) == []
 
+    async def test_retention_prunes_closed_tickets_opened_before_the_cutoff(
+        self, store: TicketStore, clock: Clock
+    ) -> None:
+        old_closed, old_open = await opened(store), await opened(store)
+        await store.abandon(old_closed.id, "customer", "cancelled by customer")
+        clock.advance(minutes=60)
+        cutoff = clock.now
+        recent = await opened(store)
+        await store.abandon(recent.id, "customer")
+        assert await store.prune_before(cutoff) == 1
+        assert await store.get(old_closed.id) is None
+        assert await store.history(old_closed.id) == []
+        assert await store.get(old_open.id) is not None  # still waiting for an agent
+        assert await store.get(recent.id) is not None
+
     async def test_notes_go_into_an_open_tickets_trail_only(self, store: TicketStore) -> None:
         ticket = await opened(store)
         noted = await store.note(ticket.id, "callback_requested", "customer")

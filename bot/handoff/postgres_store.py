@@ -328,6 +328,13 @@ class PostgresTicketStore:
         )
         return [_ticket(row) for row in rows]
 
+    async def prune_before(self, cutoff: datetime) -> int:
+        chosen = f"SELECT id FROM handoff_tickets WHERE NOT ({OPEN}) AND created_at < $1"
+        async with self._transaction() as db:
+            await db.execute(f"DELETE FROM handoff_events WHERE ticket_id IN ({chosen})", cutoff)
+            status = await db.execute(f"DELETE FROM handoff_tickets WHERE id IN ({chosen})", cutoff)
+        return int(status.split()[-1])
+
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:
         ids = list(conversation_ids)
         async with self._transaction() as db:

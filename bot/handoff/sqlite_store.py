@@ -315,6 +315,18 @@ class SqliteTicketStore:
         )
         return [_ticket(row) for row in rows]
 
+    def _prune(self, cutoff: datetime) -> int:
+        chosen = f"SELECT id FROM handoff_tickets WHERE NOT ({_OPEN}) AND created_at < ?"
+        with self._file.write() as db:
+            db.execute(
+                f"DELETE FROM handoff_events WHERE ticket_id IN ({chosen})", (micros(cutoff),)
+            )
+            sql = f"DELETE FROM handoff_tickets WHERE id IN ({chosen})"
+            return int(db.execute(sql, (micros(cutoff),)).rowcount)
+
+    async def prune_before(self, cutoff: datetime) -> int:
+        return await asyncio.to_thread(self._prune, cutoff)
+
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:
         return await asyncio.to_thread(self._delete, list(conversation_ids))
 

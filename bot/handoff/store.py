@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.database import database_url, sqlite_path
@@ -109,6 +109,11 @@ class TicketStore(Protocol):
 
     async def tickets_of(self, conversation_ids: Collection[str]) -> Sequence[Ticket]:
         """Every ticket (any state) of these conversations, oldest first."""
+        ...
+
+    async def prune_before(self, cutoff: datetime) -> int:
+        """Deletes closed tickets (and their audit trails) opened before ``cutoff``
+        (``bot retention``); open ones stay. Returns how many tickets."""
         ...
 
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:
