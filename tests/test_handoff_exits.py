@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from unittest.mock import AsyncMock
 
 import pytest
 import pytest_asyncio
@@ -17,7 +18,9 @@ from bot.handoff.attachments import describe_attachments
 from bot.handoff.config import load_handoff_config
 from bot.handoff.desk import AgentDesk
 from bot.handoff.exits import HandoffExits
+from bot.handoff.notifier import FanoutNotifier
 from bot.handoff.relay import RelayEventBroker
+from bot.handoff.schedule import BusinessHours
 from bot.handoff.service import HandoffServices
 from bot.handoff.sqlite_store import SqliteTicketStore
 from bot.handoff.texts import domain_texts
@@ -209,3 +212,30 @@ def test_cancel_phrases_match_whole_short_messages_only() -> None:
     assert config.is_cancel_phrase("forget it, it works now")
     assert not config.is_cancel_phrase("I want to cancel my contract")
     assert not config.is_cancel_phrase("no, that's not it")
+
+
+class Failing:
+    def __init__(self) -> None:
+        self.tried = 0
+
+    async def forget(self, ticket: Ticket) -> None:
+        self.tried += 1
+        raise RuntimeError("Slack is unreachable")
+
+
+async def test_forgetting_tries_every_place_and_then_reports_the_failure(setup: Setup) -> None:
+    failing, working = Failing(), Failing()
+    working.forget = AsyncMock()  # type: ignore[method-assign]
+    fanout = FanoutNotifier([failing, working])  # type: ignore[list-item]
+    with pytest.raises(RuntimeError, match="unreachable"):
+        await fanout.forget(setup.ticket)  # forget-me then says it could not delete everything
+    assert failing.tried == 1 and working.forget.await_count == 1
+
+
+def test_a_window_may_run_until_midnight() -> None:
+    hours = BusinessHours.from_config(
+        {"timezone": "UTC", "weekly": {"mon": "00:00-24:00", "tue": "09:00-17:00"}}
+    )
+    assert hours.is_open(datetime(2026, 11, 30, 23, 59, 59, tzinfo=timezone.utc))  # Monday
+    assert hours.is_open(datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc))
+    assert not hours.is_open(datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc))  # Tuesday 00:00
