@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.profile import first_text, private_speaker, speaker
 from bot.privacy.report import report_lines
 from bot.privacy.service import privacy_service
+from bot.privacy.transcripts import TranscriptsUnreachable
 from bot.privacy.turns import asked_right_before
 from bot.profiles.service import profile_service
 
@@ -83,6 +84,10 @@ class ActionForgetMe(Action):
             return []
         try:
             _, events = await privacy_service().forget(who.identity, tracker.sender_id)
+        except TranscriptsUnreachable:
+            logger.error("forget-me refused: the action server cannot read the tracker store")
+            dispatcher.utter_message(response="utter_forget_me_unreachable")
+            return []
         except Exception:
             logger.exception("forgetting a customer failed")
             dispatcher.utter_message(response="utter_forget_me_failed")

@@ -25,6 +25,7 @@ from bot.handoff.tickets import (
     InvalidTransition,
     NewTicket,
     NotClaimed,
+    NotOpen,
     Ticket,
     TicketNotFound,
     TicketState,
@@ -283,6 +284,63 @@ class TicketStoreContract:
         ]
         last = (await store.history(old.id))[-1]
         assert (last.event, last.actor) == ("expired", "system")
+
+    async def test_one_ticket_expires_with_the_reason_in_its_trail(
+        self, store: TicketStore
+    ) -> None:
+        queued, taken = await opened(store), await opened(store)
+        await store.claim(taken.id, "ann")
+        expired = await store.expire(queued.id, "no agent claimed it within 30 min")
+        assert expired.state is TicketState.EXPIRED
+        last = (await store.history(queued.id))[-1]
+        assert (last.event, last.actor, last.detail) == (
+            "expired",
+            "system",
+            "no agent claimed it within 30 min",
+        )
+        with pytest.raises(InvalidTransition):
+            await store.expire(taken.id)  # an agent has it
+        with pytest.raises(InvalidTransition):
+            await store.expire(queued.id)  # expired is final
+
+    async def test_a_customers_tickets_in_any_state_are_found_for_forget_me(
+        self, store: TicketStore
+    ) -> None:
+        first = await opened(store, conversation_id="telegram:5")
+        await store.abandon(first.id, "customer", "cancelled by customer")
+        second = await opened(store, conversation_id="telegram:5")
+        await opened(store, conversation_id="telegram:6")
+        found = await store.tickets_of(["telegram:5", "slack:D1"])
+        assert [t.id for t in found] == [first.id, second.id]
+        assert [t.state for t in found] == [TicketState.ABANDONED, TicketState.QUEUED]
+        assert await store.tickets_of([]) == []
+
+    async def test_retention_prunes_closed_tickets_opened_before_the_cutoff(
+        self, store: TicketStore, clock: Clock
+    ) -> None:
+        old_closed, old_open = await opened(store), await opened(store)
+        await store.abandon(old_closed.id, "customer", "cancelled by customer")
+        clock.advance(minutes=60)
+        cutoff = clock.now
+        recent = await opened(store)
+        await store.abandon(recent.id, "customer")
+        assert await store.prune_before(cutoff) == 1
+        assert await store.get(old_closed.id) is None
+        assert await store.history(old_closed.id) == []
+        assert await store.get(old_open.id) is not None  # still waiting for an agent
+        assert await store.get(recent.id) is not None
+
+    async def test_notes_go_into_an_open_tickets_trail_only(self, store: TicketStore) -> None:
+        ticket = await opened(store)
+        noted = await store.note(ticket.id, "callback_requested", "customer")
+        assert noted.state is TicketState.QUEUED
+        last = (await store.history(ticket.id))[-1]
+        assert (last.event, last.actor) == ("callback_requested", "customer")
+        await store.abandon(ticket.id, "customer", "cancelled by customer")
+        with pytest.raises(NotOpen, match="only an open ticket takes notes"):
+            await store.note(ticket.id, "callback_requested", "customer")
+        with pytest.raises(TicketNotFound):
+            await store.note(999, "callback_requested", "customer")
 
     async def test_handling_times_are_claim_to_resolve_newest_first(
         self, store: TicketStore, clock: Clock

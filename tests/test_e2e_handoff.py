@@ -10,6 +10,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,18 @@ import pytest_asyncio
 import yaml
 from aiohttp import web
 
+from bot.faq.knowledge_base import load_knowledge_base
+from bot.handoff.config import load_handoff_config
 from bot.handoff.desk import Agent, AgentDesk, NotTicketOwner
+from bot.handoff.exits import HandoffExits
 from bot.handoff.notifier import LogNotifier
 from bot.handoff.priority import PriorityWeights
+from bot.handoff.service import HandoffServices
 from bot.handoff.sqlite_store import SqliteTicketStore
 from bot.handoff.texts import domain_texts
 from bot.handoff.tickets import TicketState
+from bot.handoff.watcher import WaitWatcher
+from bot.handoff.webhook_notifier import WebhookNotifier
 from bot.testing.servers import PROJECT_ROOT, RunningBot, free_port, running_bot
 
 pytestmark = pytest.mark.e2e
@@ -243,3 +250,153 @@ async def test_an_angry_customer_threatening_action_gets_a_person(
     assert (await pings.wait_for("ticket_opened", RunningBot.rest_conversation(sender)))["ticket"][
         "reason"
     ] == "negative_sentiment"
+
+
+# -- ways out of a handoff (docs/handoff.md, "No dead ends") ----------------------------------
+
+
+async def bot_texts(bot: RunningBot, sender: str) -> list[str]:
+    return [str(e.get("text")) for e in await events(bot, sender) if e["event"] == "bot"]
+
+
+async def ticket_state(pings: AgentPings, sender: str, state: str) -> dict[str, Any]:
+    """The ``ticket_changed`` ping that shows the ticket in ``state``."""
+    for _ in range(100):
+        for ping in pings.received:
+            ticket = ping["ticket"]
+            if (
+                ping["event"] == "ticket_changed"
+                and ticket["conversation_id"] == sender
+                and ticket["state"] == state
+            ):
+                return ping
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"agents never saw {sender}'s ticket {state}; got {pings.received}")
+
+
+async def handed_back(bot: RunningBot, sender: str, response: str) -> list[dict[str, Any]]:
+    """Waits until the relay resumed the conversation with ``response``; returns the log."""
+    for _ in range(100):
+        log = await events(bot, sender)
+        if any(e["event"] == "bot" and said(e.get("text"), response) for e in log):
+            return log
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{sender} never heard {response}")
+
+
+@pytest.mark.parametrize("words", ["never mind", "I don't need help anymore", "/handoff_cancel"])
+async def test_a_waiting_customer_can_cancel_and_the_bot_takes_over_again(
+    bot: RunningBot, pings: AgentPings, words: str
+) -> None:
+    sender, ticket_id = await escalated(bot, pings)
+    assert await say(bot, sender, words) == []  # paused: the answer comes from the relay
+    ping = await ticket_state(pings, sender, "abandoned")
+    assert ping["ticket"]["id"] == ticket_id
+    log = await handed_back(bot, sender, "utter_handoff_cancelled")
+    assert [e for e in log if e["event"] == "resume"]
+    assert [e["value"] for e in log if e.get("name") == "handoff_state"][-1] == "cancelled"
+    _, store = desk_for(bot)
+    trail = await store.history(ticket_id)
+    assert (trail[-1].event, trail[-1].actor, trail[-1].detail) == (
+        "abandoned",
+        "customer",
+        "cancelled by customer",
+    )
+    await store.close()
+    answers = [m.get("text") for m in await say(bot, sender, "hello")]
+    assert any(said(a, "utter_greet") for a in answers), answers  # the bot answers again
+
+
+async def test_the_waiting_message_has_a_cancel_button(bot: RunningBot) -> None:
+    replies = await say(bot, customer(), "talk to a human")
+    buttons = [b["payload"] for m in replies for b in m.get("buttons") or []]
+    assert any(b.startswith("/handoff_cancel~") for b in buttons)  # sealed to the customer
+
+
+async def test_never_mind_without_a_request_is_just_acknowledged(bot: RunningBot) -> None:
+    sender = customer()
+    answers = [m.get("text") for m in await say(bot, sender, "/handoff_cancel")]
+    assert any(said(a, "utter_handoff_nothing_to_cancel") for a in answers), answers
+
+
+async def test_restart_during_a_handoff_closes_the_ticket_and_does_not_escalate_again(
+    bot: RunningBot, pings: AgentPings
+) -> None:
+    sender, ticket_id = await escalated(bot, pings)
+    await say(bot, sender, "are you still there?")
+    await say(bot, sender, "/restart")
+    await ticket_state(pings, sender, "abandoned")
+    answers = [m.get("text") for m in await say(bot, sender, "hello")]
+    assert any(said(a, "utter_greet") for a in answers), answers
+    opened = [p for p in pings.received if p["event"] == "ticket_opened"]
+    assert [p["ticket"]["id"] for p in opened if p["ticket"]["conversation_id"] == sender] == [
+        ticket_id
+    ]
+
+
+async def test_leaving_a_message_becomes_a_callback_request_agents_see(
+    bot: RunningBot, pings: AgentPings
+) -> None:
+    sender, ticket_id = await escalated(bot, pings)
+    await say(bot, sender, bot.sealed(sender, "/handoff_leave_message"))  # its button
+    ping = await pings.wait_for("callback_requested", sender)
+    assert ping["ticket"]["id"] == ticket_id
+    await handed_back_said(bot, sender, "utter_handoff_leave_message")
+    await say(bot, sender, "please call me back about my bill")
+    relayed = await pings.wait_for("customer_said", sender)
+    assert relayed["text"] == "please call me back about my bill"
+
+
+async def handed_back_said(bot: RunningBot, sender: str, response: str) -> None:
+    for _ in range(100):
+        if any(said(t, response) for t in await bot_texts(bot, sender)):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{sender} never heard {response}")
+
+
+async def test_outside_a_handoff_a_photo_still_gets_the_polite_reply(bot: RunningBot) -> None:
+    sender = customer()  # REST carries no files: the marker a channel sends for a photo
+    answers = [
+        m.get("text") for m in await say(bot, sender, bot.sealed(sender, "/unsupported_content"))
+    ]
+    assert any(said(a, "utter_unsupported_content") for a in answers), answers
+
+
+async def test_an_unclaimed_ticket_expires_honestly_and_a_message_can_be_left(
+    bot: RunningBot, pings: AgentPings
+) -> None:
+    sender, ticket_id = await escalated(bot, pings)
+    _, store = desk_for(bot)
+    config = load_handoff_config(bot.state / "handoff.yml")
+    conversations = bot.conversations()
+    texts = domain_texts(str(PROJECT_ROOT / "domain.yml"))
+    notifier = WebhookNotifier(pings.url)  # type: ignore[attr-defined]
+    watcher = WaitWatcher(
+        HandoffServices(
+            config,
+            store,
+            notifier,
+            AgentDesk(store, conversations, notifier, texts),
+            load_knowledge_base([PROJECT_ROOT / "data"]),
+            HandoffExits(store, conversations, notifier, texts),
+        )
+    )
+    ticket = await store.get(ticket_id)
+    assert ticket is not None
+    await watcher.tick(ticket.created_at + config.expire_after + timedelta(seconds=1))
+    assert (await store.get(ticket_id)).state is TicketState.EXPIRED  # type: ignore[union-attr]
+    await ticket_state(pings, sender, "expired")
+    log = await handed_back(bot, sender, "utter_handoff_expired")
+    assert [e for e in log if e["event"] == "resume"]
+    answers = [m.get("text") for m in await say(bot, sender, "hello")]
+    assert any(said(a, "utter_greet") for a in answers), answers  # not paused any more
+
+    leave = bot.sealed(sender, "/handoff_leave_message")  # the button on the expiry message
+    answers = [m.get("text") for m in await say(bot, sender, leave)]
+    assert any(said(a, "utter_handoff_leave_message") for a in answers), answers
+    reopened = await store.find_open(sender)
+    assert reopened is not None and reopened.id != ticket_id
+    assert [e.event for e in await store.history(reopened.id)][-1] == "callback_requested"
+    assert (await pings.wait_for("callback_requested", sender))["ticket"]["id"] == reopened.id
+    await store.close()

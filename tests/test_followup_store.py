@@ -55,6 +55,21 @@ class TestCheckinStoreContract:
         assert await store.due(NOW + DAY - 1) == []
         assert [c.id for c in await store.due(NOW + DAY)] == [checkin.id]
 
+    async def test_retention_prunes_finished_check_ins_due_before_the_cutoff(
+        self, store: CheckinStore
+    ) -> None:
+        done, _ = await store.schedule("slack:D1", "outages", "utter_checkin_outages", NOW, NOW)
+        await store.mark_delivered(done.id, NOW + 1)
+        waiting, _ = await store.schedule("slack:D2", "outages", "utter_checkin_outages", NOW, NOW)
+        later, _ = await store.schedule(
+            "slack:D3", "outages", "utter_checkin_outages", NOW + DAY, NOW
+        )
+        await store.mark_delivered(later.id, NOW + DAY)
+        assert await store.prune_before(NOW + 10) == 1
+        assert await store.get(done.id) is None
+        assert await store.get(waiting.id) is not None  # still pending: kept
+        assert await store.get(later.id) is not None  # due after the cutoff
+
     async def test_one_pending_check_in_per_conversation_and_topic(
         self, store: CheckinStore
     ) -> None:

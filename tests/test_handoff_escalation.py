@@ -151,10 +151,17 @@ def test_the_customer_hears_position_and_real_wait_or_honest_hours() -> None:
 
 
 def test_escalation_pauses_the_conversation_and_logs_the_state() -> None:
-    _, state, pause = tracker_events(escalated(), EscalationReason.REQUESTED)
+    _, state, listen, pause = tracker_events(escalated(), EscalationReason.REQUESTED)
+    assert listen == {"event": "action", "name": "action_listen"}  # /restart still works
     assert state["name"] == "handoff_state" and state["value"] == "queued"
     assert state["metadata"]["reason"] == "requested" and state["metadata"]["ticket_id"] == 7
     assert pause == {"event": "pause"}
+
+
+def test_outside_business_hours_the_bot_keeps_answering_while_the_ticket_waits() -> None:
+    events = tracker_events(escalated(open_now=False), EscalationReason.REQUESTED)
+    assert [e["event"] for e in events] == ["slot", "slot"]  # no pause until an agent claims
+    assert events[1]["value"] == "queued"
 
 
 def test_waits_are_said_the_way_people_say_them() -> None:

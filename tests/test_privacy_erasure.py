@@ -37,7 +37,7 @@ from bot.handoff.store import TicketStore
 from bot.handoff.tickets import EscalationReason, NewTicket, Turn
 from bot.privacy.erasure import ByConversation, Eraser
 from bot.privacy.service import PrivacyService
-from bot.privacy.transcripts import Transcripts, purge_marker
+from bot.privacy.transcripts import Transcripts, TranscriptsUnreachable, purge_marker
 from bot.profiles.model import Visit
 from bot.profiles.postgres_store import PostgresProfileStore
 from bot.profiles.sqlite_store import SqliteProfileStore
@@ -263,6 +263,23 @@ async def test_forget_me_leaves_nothing_about_the_customer_in_any_store(stores: 
         "events",
     }
     assert await stores.tracker_store.retrieve(RUNNING) is None
+
+
+async def test_a_tracker_store_without_the_conversation_deletes_nothing(
+    stores: Stores, tmp_path: Path
+) -> None:
+    await seed(stores)
+    before = await stores.tables()
+    wrong = Transcripts(f"sqlite:///{tmp_path / 'not-the-tracker-store.db'}")
+    eraser = Eraser(
+        stores.profiles,
+        wrong,
+        {"tickets": ByConversation(stores.tickets), "undelivered": stores.delivery},
+    )
+    with pytest.raises(TranscriptsUnreachable):
+        await eraser.erase("telegram:918273", running=RUNNING)
+    assert await stores.tables() == before  # nothing half done: asking again finds it all
+    await wrong.close()
 
 
 async def test_the_running_conversation_waits_for_its_saved_turn(stores: Stores) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,6 +15,10 @@ from bot.analytics.seed import bulk_insert, create_events_table, event_rows
 from bot.analytics.sql_source import create_engine
 from bot.analytics.synthetic import generate
 from bot.cli import build_parser
+from bot.delivery.store import SqliteDeliveryStore
+from bot.followup.sqlite_store import SqliteCheckinStore
+from bot.handoff.sqlite_store import SqliteTicketStore
+from bot.handoff.tickets import EscalationReason, NewTicket
 
 MONDAY = datetime(2026, 11, 2, tzinfo=timezone.utc).timestamp()
 
@@ -86,8 +91,17 @@ async def test_csv_has_one_metric_per_row(store: str, tmp_path: Path) -> None:
     assert "sentiment_shift.channel.slack.delta" in rows
 
 
+@pytest.fixture
+def bot_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The bot's database for `bot retention` (never the developer's .state/bot.db)."""
+    path = tmp_path / "bot.db"
+    monkeypatch.setenv("BOT_SQLITE_PATH", str(path))
+    monkeypatch.delenv("BOT_DATABASE_URL", raising=False)
+    return path
+
+
 async def test_retention_dry_run_then_delete(
-    store: str, capsys: pytest.CaptureFixture[str]
+    store: str, bot_database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     parser = build_parser()
     dry = parser.parse_args(["retention", "--days", "0", "--dry-run", "--store", store])
@@ -101,6 +115,36 @@ async def test_retention_dry_run_then_delete(
     assert "Would delete 40 conversations (416 events) of 36 senders" in out
     assert "Deleted 40 conversations (416 events) of 36 senders" in out
     assert "Conversations     0 (none)" in out
+
+
+async def test_retention_prunes_closed_tickets_finished_check_ins_and_delivery_records(
+    store: str, bot_database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tickets = SqliteTicketStore(bot_database)
+    closed = (await tickets.open(NewTicket("rest:old", "rest", EscalationReason.REQUESTED))).ticket
+    await tickets.abandon(closed.id, "customer", "cancelled by customer")
+    waiting = (await tickets.open(NewTicket("rest:new", "rest", EscalationReason.REQUESTED))).ticket
+    checkins = SqliteCheckinStore(bot_database)
+    now = time.time()
+    done, _ = await checkins.schedule("rest:old", "billing", "utter_checkin", now - 5, now - 10)
+    await checkins.mark_delivered(done.id, now - 4)
+    pending, _ = await checkins.schedule("rest:new", "billing", "utter_checkin", now + 3600, now)
+    deliveries = SqliteDeliveryStore(bot_database)
+    await deliveries.first_time("telegram:update:1")
+    await deliveries.record_failure("slack:C1", "rest:old", {"text": "hi"}, "HTTP 500")
+
+    args = build_parser().parse_args(["retention", "--days", "0", "--store", store])
+    assert await args.handler(args) == 0
+
+    out = capsys.readouterr().out
+    assert "1 handoff tickets, 1 check-ins, 2 delivery records" in out
+    assert await tickets.get(closed.id) is None and await tickets.history(closed.id) == []
+    assert await tickets.get(waiting.id) is not None  # open: kept for the agents
+    assert await checkins.get(done.id) is None and await checkins.get(pending.id) is not None
+    assert await deliveries.failures() == []
+    assert await deliveries.first_time("telegram:update:1")  # forgotten: new again
+    for each in (tickets, checkins, deliveries):
+        await each.close()
 
 
 def test_the_store_comes_from_the_environment_else_the_embedded_sqlite() -> None:

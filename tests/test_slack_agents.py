@@ -15,6 +15,7 @@ import pytest_asyncio
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.store import SqliteDeliveryStore
+from bot.handoff.agent_posts import AgentPosts
 from bot.handoff.desk import Agent, NotTicketOwner
 from bot.handoff.priority import PriorityWeights
 from bot.handoff.sqlite_store import SqliteTicketStore
@@ -30,6 +31,7 @@ from bot.testing.slack_spec import block_kit_violations
 from channels.slack.agent_desk import SlackAgents, agent_click, agent_message, display_name
 from channels.slack.agent_render import (
     CLAIM_ACTION,
+    FORGOTTEN_TEXT,
     RESOLVE_ACTION,
     PingRef,
     agent_mrkdwn,
@@ -252,6 +254,45 @@ async def test_the_notifier_pings_updates_and_threads(
     assert reminded.params["text"].startswith("<!here>") and reminded.params["reply_broadcast"]
     await notifier.ticket_changed(a_ticket(ping_ref="telegram:1:2"))  # not ours: nothing
     assert len(fake_slack.calls_of("chat.update")) == 1
+
+
+async def test_forgetting_deletes_the_ping_and_its_thread_posts(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    w = fake_slack.workspace
+    tickets = SqliteTicketStore(tmp_path / "bot.db", weights=PriorityWeights())
+    notifier = SlackAgentNotifier(
+        client_for(fake_slack),
+        w.agent_channel,
+        store_factory=lambda: SqliteDeliveryStore(tmp_path / "d.db"),
+        posts=AgentPosts(lambda: tickets),
+    )
+    opened = await tickets.open(NewTicket("slack:D0ANA", "slack", EscalationReason.REQUESTED))
+    ref = await notifier.ticket_opened(opened.ticket)
+    assert ref is not None
+    await tickets.set_ping_ref(opened.ticket.id, ref)
+    ticket = await tickets.get(opened.ticket.id)
+    assert ticket is not None
+    await notifier.customer_said(ticket, "I live at 12 Elm Street")
+    await notifier.callback_requested(ticket)
+    assert len([k for k in fake_slack.messages if k[0] == w.agent_channel]) == 3
+
+    await notifier.forget(ticket)
+    deleted = [c.params["ts"] for c in fake_slack.calls_of("chat.delete")]
+    assert len(deleted) == 3 and deleted[-1] == ref.rsplit(":", 1)[1]  # the ping last
+    assert not [k for k in fake_slack.messages if k[0] == w.agent_channel]
+
+    await notifier.forget(ticket)  # asked again: what is gone counts as removed
+
+    # a post Slack will not delete is redacted instead
+    other = await tickets.open(NewTicket("slack:D0BEA", "slack", EscalationReason.REQUESTED))
+    again = await notifier.ticket_opened(other.ticket)
+    assert again is not None
+    key = (w.agent_channel, again.rsplit(":", 1)[1])
+    fake_slack.messages[key]["bot_id"] = "B0SOMEONE"  # e.g. posted by an earlier app
+    await notifier.forget(replace(other.ticket, ping_ref=again))
+    assert fake_slack.messages[key]["text"] == FORGOTTEN_TEXT
+    await tickets.close()
 
 
 @dataclass

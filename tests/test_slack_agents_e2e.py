@@ -388,3 +388,53 @@ async def test_a_rest_customer_with_a_slack_agent(
     while not await handed_back():
         assert time.monotonic() < deadline, "the bot never handed back to the REST customer"
         await asyncio.sleep(0.2)
+
+
+async def test_a_file_reaches_the_agents_thread_and_never_mind_updates_the_ping(
+    agents_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    w = fake_slack.workspace
+    dm, ping, ticket_id = await escalate_from_slack(fake_slack, agents_bot)
+    heard_before = len(dm_texts(fake_slack, dm))
+    shared = w.file_share("here is my bill")
+    file_event = w.message(
+        "here is my bill",
+        channel=dm,
+        subtype="file_share",
+        files=shared["files"],
+        upload=False,
+    )
+    status, _ = await fake_slack.post_event(events_url(agents_bot), w.wrap(file_event))
+    assert status == 200
+
+    def in_thread() -> list[ApiCall]:
+        return [
+            c
+            for c in fake_slack.calls_of("chat.postMessage", channel=w.agent_channel)
+            if c.params.get("thread_ts") == ping["ts"] and "F0FILE0001" in str(c.params["text"])
+        ]
+
+    [relayed] = (await eventually(in_thread, what="the file in the ping's thread"))[:1]
+    posted = str(relayed.params["text"])
+    assert "bill.pdf" in posted and "/unsupported_content" not in posted
+
+    await customer_says(fake_slack, agents_bot, dm, "never mind")
+    deadline = time.monotonic() + 30
+    while (await ticket(agents_bot, ticket_id)).state is not TicketState.ABANDONED:
+        assert time.monotonic() < deadline, "the ticket was not cancelled"
+        await asyncio.sleep(0.2)
+
+    def updated() -> list[ApiCall]:
+        return [
+            c
+            for c in fake_slack.calls_of("chat.update", channel=w.agent_channel)
+            if c.params.get("ts") == ping["ts"] and "Cancelled by the customer" in str(c.params)
+        ]
+
+    await eventually(updated, what="the ping marked as cancelled")
+    cancelled = rendered_variants("utter_handoff_cancelled")
+    await eventually(
+        lambda: any(t in cancelled for t in dm_texts(fake_slack, dm)), what="the friendly line"
+    )
+    unsupported = rendered_variants("utter_unsupported_content")
+    assert not any(t in unsupported for t in dm_texts(fake_slack, dm)[heard_before:])

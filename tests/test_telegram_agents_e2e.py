@@ -301,3 +301,82 @@ async def test_the_agents_group_never_talks_to_rasa(agents_bot: TelegramBot) -> 
     assert len(fake.messages_to(AGENTS)) == before
     state = await tracker(agents_bot, f"telegram:{AGENTS}:{DANA}")
     assert not [e for e in state["events"] if e["event"] == "user"]
+
+
+async def test_a_voice_note_reaches_the_agents_and_cancel_updates_their_ping(
+    agents_bot: TelegramBot,
+) -> None:
+    fake, customer = agents_bot.fake, 880010
+    ping, ticket_id = await escalate(agents_bot, customer)
+    heard_before = len(customer_texts(fake, customer))
+
+    # during the handoff a voice note goes to the agents (its file id), with no bot reply
+    await fake.inject(fake.make.voice(user_id=customer))
+
+    def relayed() -> dict[str, Any] | None:
+        return next(
+            (
+                p
+                for p in params_of(fake, "sendMessage")
+                if int(p["chat_id"]) == AGENTS and "voice-1" in p["text"]
+            ),
+            None,
+        )
+
+    relay: dict[str, Any] = await fake.wait_for(relayed, timeout=WAIT)
+    assert relay["reply_parameters"]["message_id"] == ping["message_id"]
+    assert "voice note" in relay["text"] and "/unsupported_content" not in relay["text"]
+
+    # /cancel: the ticket closes, the agents' ping says so, the bot takes over again
+    await fake.inject(fake.make.text("/cancel", user_id=customer))
+    await ticket_becomes(agents_bot, ticket_id, TicketState.ABANDONED)
+    await fake.wait_for(
+        lambda: "Cancelled by the customer" in fake.sent[ping["message_id"]]["text"],
+        timeout=WAIT,
+    )
+    assert fake.sent[ping["message_id"]].get("reply_markup") is None  # nothing left to claim
+    cancelled = [v["text"] for v in DOMAIN["responses"]["utter_handoff_cancelled"]]
+    await fake.wait_for(
+        lambda: any(t in cancelled for t in customer_texts(fake, customer)), timeout=WAIT
+    )
+    unsupported = [v["text"] for v in DOMAIN["responses"]["utter_unsupported_content"]]
+    assert not any(t in unsupported for t in customer_texts(fake, customer)[heard_before:])
+
+    # outside a handoff the same voice note gets the polite reply again
+    await fake.inject(fake.make.voice(user_id=customer))
+    await fake.wait_for(
+        lambda: any(t in unsupported for t in customer_texts(fake, customer)), timeout=WAIT
+    )
+
+
+async def test_forget_me_deletes_what_the_agents_group_got_about_the_customer(
+    agents_bot: TelegramBot,
+) -> None:
+    fake, customer = agents_bot.fake, 880011
+    ping, ticket_id = await escalate(agents_bot, customer)
+    await fake.inject(fake.make.text("my address is 12 Elm Street", user_id=customer))
+    relay = await fake.wait_for(
+        lambda: next((m for m in fake.messages_to(AGENTS) if "Elm Street" in m["text"]), None),
+        timeout=WAIT,
+    )
+    await fake.inject(fake.make.text("/cancel", user_id=customer))
+    await ticket_becomes(agents_bot, ticket_id, TicketState.ABANDONED)
+    await customer_hears(fake, customer, "I've")  # the bot is back
+
+    await fake.inject(fake.make.text("/forgetme", user_id=customer))
+    confirm_title = DOMAIN["responses"]["utter_ask_forget_me"][0]["buttons"][0]["title"]
+
+    def confirm_button() -> tuple[dict[str, Any], dict[str, Any]] | None:
+        for message in fake.messages_to(customer):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == confirm_title:
+                        return message, button
+        return None
+
+    asked, button = await fake.wait_for(confirm_button, timeout=WAIT)
+    await press(agents_bot, asked, button["callback_data"], customer)
+    await fake.wait_for(lambda: (AGENTS, ping["message_id"]) in fake.deleted, timeout=WAIT)
+    assert (AGENTS, relay["message_id"]) in fake.deleted
+    left = [m["text"] for m in fake.messages_to(AGENTS)]
+    assert not any("Elm Street" in t or str(customer) in t for t in left), left

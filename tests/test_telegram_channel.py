@@ -70,7 +70,7 @@ class StubRasa:
         domain = SimpleNamespace(
             responses={
                 f"utter_telegram_command_{name}": [{"text": f"{name.title()} description"}]
-                for name in ("start", "help", "human", "restart", "privacy", "forgetme")
+                for name in ("start", "help", "human", "restart", "privacy", "forgetme", "cancel")
             }
         )
         agent = SimpleNamespace(
@@ -202,8 +202,9 @@ async def test_commands_registered_and_mapped(harness: Harness) -> None:
         ("restart", "Restart description"),
         ("privacy", "Privacy description"),
         ("forgetme", "Forgetme description"),
+        ("cancel", "Cancel description"),
     ]
-    commands = ["/start", "/help", "/human", "/restart", "/privacy", "/forgetme"]
+    commands = ["/start", "/help", "/human", "/restart", "/privacy", "/forgetme", "/cancel"]
     for index, command in enumerate(commands):
         await fake.inject(fake.make.text(command, user_id=102))
         await fake.wait_for(lambda n=index: len(harness.rasa.received) > n)
@@ -214,6 +215,7 @@ async def test_commands_registered_and_mapped(harness: Harness) -> None:
         "/restart",
         "/privacy",
         "/forget_me",
+        "/handoff_cancel",
     ]
 
 

@@ -105,7 +105,7 @@ async def test_private_message_gets_the_formatted_answer(telegram_polling_bot: T
 async def test_commands_registered_from_domain(telegram_polling_bot: TelegramBot) -> None:
     bot, fake = telegram_polling_bot, telegram_polling_bot.fake
     commands = {c["command"]: c["description"] for c in fake.commands}
-    assert list(commands) == ["start", "help", "human", "restart", "privacy", "forgetme"]
+    assert list(commands) == ["start", "help", "human", "restart", "privacy", "forgetme", "cancel"]
     assert commands["human"] in texts("utter_telegram_command_human")
     await fake.inject(fake.make.text("/human", user_id=2002))
     await fake.wait_for_messages(2002, timeout=WAIT)  # whatever the handoff answers
@@ -165,6 +165,20 @@ async def test_media_gets_a_polite_reply(telegram_polling_bot: TelegramBot, kind
     assert answer["text"] in texts("utter_unsupported_content")
     (event,) = await settled_user_events(telegram_polling_bot, f"telegram:{user_id}", 1)
     assert event["metadata"]["telegram"]["content"]["type"] == kind
+
+
+async def test_a_photo_during_a_handoff_is_kept_for_the_agent_and_gets_no_bot_reply(
+    telegram_polling_bot: TelegramBot,
+) -> None:
+    fake, user_id = telegram_polling_bot.fake, 2030
+    await fake.inject(fake.make.text("talk to a human", user_id=user_id))
+    queued = await fake.wait_for_messages(user_id, timeout=WAIT)
+    await fake.inject(fake.make.photo(user_id=user_id))
+    events = await settled_user_events(telegram_polling_bot, f"telegram:{user_id}", 2)
+    assert events[-1]["metadata"]["telegram"]["content"]["type"] == "photo"  # for the agent
+    await asyncio.sleep(1.0)  # a polite reply would have been sent by now
+    later = fake.messages_to(user_id)[len(queued) :]
+    assert not any(m["text"] in texts("utter_unsupported_content") for m in later)
 
 
 async def test_retry_after_honoured(telegram_polling_bot: TelegramBot) -> None:

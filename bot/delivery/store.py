@@ -28,6 +28,11 @@ class DeliveryStore(Protocol):
     async def failures(self, limit: int = 100) -> list[dict[str, Any]]:
         """The most recent undeliverable messages, newest first."""
 
+    async def prune_before(self, cutoff: float) -> int:
+        """Deletes seen platform ids and recorded failures older than ``cutoff`` (epoch
+        seconds; ``bot retention``). Returns how many records."""
+        ...
+
     async def delete_conversations(self, conversation_ids: Collection[str]) -> int:
         """Deletes the undeliverable messages of these conversations (privacy); returns how
         many. Seen event keys hold platform event ids only and stay."""
@@ -102,6 +107,15 @@ class SqliteDeliveryStore:
             )
             return cursor.rowcount
 
+    def _prune(self, cutoff: float) -> int:
+        with self._db.connect() as connection:
+            seen = connection.execute("DELETE FROM delivery_seen WHERE seen_at < ?", (cutoff,))
+            failed = connection.execute("DELETE FROM delivery_failures WHERE at < ?", (cutoff,))
+            return int(seen.rowcount) + int(failed.rowcount)
+
+    async def prune_before(self, cutoff: float) -> int:
+        return await asyncio.to_thread(self._prune, cutoff)
+
     async def delete_conversations(self, conversation_ids: Collection[str]) -> int:
         ids = list(conversation_ids)
         return await asyncio.to_thread(self._delete, ids) if ids else 0
@@ -147,6 +161,12 @@ class PostgresDeliveryStore:
             limit,
         )
         return [_failure(*row) for row in rows]
+
+    async def prune_before(self, cutoff: float) -> int:
+        pool = await self._pool.get()
+        seen = await pool.execute("DELETE FROM delivery_seen WHERE seen_at < $1", cutoff)
+        failed = await pool.execute("DELETE FROM delivery_failures WHERE at < $1", cutoff)
+        return int(seen.split()[-1]) + int(failed.split()[-1])
 
     async def delete_conversations(self, conversation_ids: Collection[str]) -> int:
         pool = await self._pool.get()

@@ -112,6 +112,13 @@ class PostgresCheckinStore:
             checkin_id,
         )
 
+    async def prune_before(self, cutoff: float) -> int:
+        pool = await self._get()
+        status = await pool.execute(
+            "DELETE FROM followup_checkins WHERE state <> 'pending' AND due_at < $1", cutoff
+        )
+        return int(str(status).split()[-1])
+
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:
         pool = await self._get()
         status = await pool.execute(

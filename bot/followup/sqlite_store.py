@@ -112,6 +112,13 @@ class SqliteCheckinStore:
             (next_attempt_at, state, checkin_id),
         )
 
+    async def prune_before(self, cutoff: float) -> int:
+        return await asyncio.to_thread(
+            self._change,
+            "DELETE FROM followup_checkins WHERE state <> 'pending' AND due_at < ?",
+            [cutoff],
+        )
+
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:
         ids = list(conversation_ids)
         if not ids:

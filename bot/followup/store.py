@@ -93,6 +93,11 @@ class CheckinStore(Protocol):
         """Notes a delivery attempt of a still pending check-in; ``give_up`` marks it failed."""
         ...
 
+    async def prune_before(self, cutoff: float) -> int:
+        """Deletes check-ins no longer pending that were due before ``cutoff`` (epoch
+        seconds; ``bot retention``). Returns how many."""
+        ...
+
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:
         """Deletes every check-in of these conversations (privacy); returns how many."""
         ...

@@ -68,6 +68,8 @@ class AgentDesk:
             ticket.conversation_id,
             [
                 slot_event("handoff_state", TicketState.CLAIMED.value, metadata),
+                # a ticket opened outside business hours left the bot running until now
+                {"event": "pause"},
                 bot_message(joined, {**metadata, "source": "handoff"}),
             ],
         )

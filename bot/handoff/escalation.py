@@ -130,14 +130,21 @@ def customer_message(escalated: Escalated) -> tuple[str, dict[str, Any]]:
 
 
 def tracker_events(escalated: Escalated, reason: EscalationReason) -> list[dict[str, Any]]:
-    """The slot events (docs/events.md) and the pause that hands the conversation over."""
+    """The slot events (docs/events.md) and the pause that hands the conversation over.
+
+    Outside business hours the bot is not paused: the customer may keep using it until an
+    agent claims the ticket (the claim pauses the conversation then)."""
     ticket = escalated.ticket
     metadata = {"ticket_id": ticket.id, "reason": reason.value, "at": ticket.created_at.timestamp()}
-    return [
+    events = [
         slot_event("handoff_ticket", str(ticket.id)),
         slot_event("handoff_state", ticket.state.value, metadata),
-        {"event": "pause"},
     ]
+    if not escalated.open_now:
+        return events
+    # Paused, Rasa logs no action_listen after this turn; without one its own rules (the
+    # /restart rule) would not match the customer's next message.
+    return [*events, {"event": "action", "name": "action_listen"}, {"event": "pause"}]
 
 
 def format_wait(wait: timedelta) -> str:

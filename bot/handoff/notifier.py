@@ -27,6 +27,13 @@ class Notifier(Protocol):
     async def remind(self, ticket: Ticket) -> None:
         """Pings again: nobody has claimed the ticket in time."""
 
+    async def callback_requested(self, ticket: Ticket) -> None:
+        """The customer left a message instead of waiting: reply when someone is free."""
+
+    async def forget(self, ticket: Ticket) -> None:
+        """Removes (or redacts) everything posted about the ticket: the customer asked to be
+        forgotten. Raises when something could not be removed."""
+
 
 class LogNotifier:
     """Writes ticket news to the log: the notifier of the local mode (agents use `bot agent`)."""
@@ -53,6 +60,12 @@ class LogNotifier:
     async def remind(self, ticket: Ticket) -> None:
         logger.warning("Ticket %s is still waiting for an agent", ticket.id)
 
+    async def callback_requested(self, ticket: Ticket) -> None:
+        logger.warning("Ticket %s: the customer left a message (callback request)", ticket.id)
+
+    async def forget(self, ticket: Ticket) -> None:
+        logger.warning("Ticket %s: the customer asked to be forgotten", ticket.id)
+
 
 class FanoutNotifier:
     """Notifies several places; one failing place does not stop the others."""
@@ -72,6 +85,17 @@ class FanoutNotifier:
 
     async def remind(self, ticket: Ticket) -> None:
         await self._all(n.remind(ticket) for n in self._notifiers)
+
+    async def callback_requested(self, ticket: Ticket) -> None:
+        await self._all(n.callback_requested(ticket) for n in self._notifiers)
+
+    async def forget(self, ticket: Ticket) -> None:
+        """Every place forgets; the first failure is raised once all have tried (forget-me
+        then says it could not delete everything, and a retry tries again)."""
+        results = await self._all(n.forget(ticket) for n in self._notifiers)
+        failed = next((r for r in results if isinstance(r, BaseException)), None)
+        if failed is not None:
+            raise failed
 
     @staticmethod
     async def _all(calls: object) -> list[object]:

@@ -18,12 +18,14 @@ import asyncpg
 from bot.handoff.priority import PriorityWeights
 from bot.handoff.rows import INSERT_COLUMNS, event_from_row, insert_values, ticket_from_row, utc_now
 from bot.handoff.tickets import (
+    OPEN_STATES,
     AuditEvent,
     ClaimResult,
     HandoffError,
     InvalidTransition,
     NewTicket,
     NotClaimed,
+    NotOpen,
     OpenResult,
     Ticket,
     TicketNotFound,
@@ -250,6 +252,17 @@ class PostgresTicketStore:
     async def abandon(self, ticket_id: int, actor: str = "customer", detail: str = "") -> Ticket:
         return await self._move(ticket_id, TicketState.ABANDONED, actor, detail)
 
+    async def expire(self, ticket_id: int, detail: str = "") -> Ticket:
+        return await self._move(ticket_id, TicketState.EXPIRED, "system", detail)
+
+    async def note(self, ticket_id: int, event: str, actor: str, detail: str = "") -> Ticket:
+        async with self._transaction() as db:
+            ticket = await self._current(db, ticket_id)
+            if ticket.state not in OPEN_STATES:
+                raise NotOpen(ticket_id, ticket.state)
+            await self._record(db, ticket, AuditEvent(self._clock(), event, actor, detail))
+            return ticket
+
     async def expire_unclaimed(self, older_than: timedelta) -> Sequence[Ticket]:
         now = self._clock()
         async with self._transaction() as db:
@@ -307,6 +320,20 @@ class PostgresTicketStore:
 
     async def find_by_ping_ref(self, ref: str) -> Ticket | None:
         return await self._one("SELECT * FROM handoff_tickets WHERE ping_ref = $1", ref)
+
+    async def tickets_of(self, conversation_ids: Collection[str]) -> Sequence[Ticket]:
+        rows = await (await self._db()).fetch(
+            "SELECT * FROM handoff_tickets WHERE conversation_id = ANY($1::text[]) ORDER BY id",
+            sorted(conversation_ids),
+        )
+        return [_ticket(row) for row in rows]
+
+    async def prune_before(self, cutoff: datetime) -> int:
+        chosen = f"SELECT id FROM handoff_tickets WHERE NOT ({OPEN}) AND created_at < $1"
+        async with self._transaction() as db:
+            await db.execute(f"DELETE FROM handoff_events WHERE ticket_id IN ({chosen})", cutoff)
+            status = await db.execute(f"DELETE FROM handoff_tickets WHERE id IN ({chosen})", cutoff)
+        return int(status.split()[-1])
 
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:
         ids = list(conversation_ids)

@@ -2,8 +2,10 @@
 
 Configured in endpoints.yml as ``event_broker: {type: bot.handoff.relay.RelayEventBroker}``.
 Rasa logs a paused conversation's messages without answering them; this broker sees
-every logged event and forwards the customer's words to the ticket's agents, and
-answers the customer's choices while they wait.
+every logged event and forwards the customer's words (and a reference to their files)
+to the ticket's agents, and acts on the customer's choices while they wait: cancel,
+restart, keep waiting, leave a message. It is the one place that does so for every
+conversation with an open ticket, paused or not, so a choice is never handled twice.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ import asyncio
 import logging
 from typing import Any
 
+from bot.handoff.attachments import UNSUPPORTED_INTENT, describe_attachments
 from bot.handoff.service import HandoffServices, handoff_services
-from bot.handoff.tickets import TicketState
+from bot.handoff.tickets import Ticket, TicketState
 
 logger = logging.getLogger(__name__)
 
-#: Intents a waiting customer can send with the buttons of the "nobody yet" notice.
-WAITING_CHOICES = {
-    "handoff_keep_waiting": "utter_handoff_keep_waiting",
-    "handoff_leave_message": "utter_handoff_leave_message",
-}
+CANCEL_INTENT = "handoff_cancel"
+RESTART_INTENT = "restart"
+KEEP_WAITING_INTENT = "handoff_keep_waiting"
+LEAVE_MESSAGE_INTENT = "handoff_leave_message"
+#: A typed cancel ("never mind") must be this sure; below it the words go to the agent.
+#: Buttons and commands (/cancel) carry confidence 1.
+CANCEL_CONFIDENCE = 0.8
 
 
 class RelayEventBroker:
@@ -55,13 +60,31 @@ class RelayEventBroker:
                 return
             if float(event.get("timestamp") or 0) < ticket.created_at.timestamp():
                 return  # the message that escalated: already in the ticket's summary
-            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if intent in WAITING_CHOICES:
-                await services.desk.tell_customer(ticket, WAITING_CHOICES[intent])
-                return
-            await services.notifier.customer_said(ticket, str(event.get("text") or ""))
+            await self._handle(services, ticket, event)
         except Exception:
             logger.exception("could not relay a customer message to the agents")
+
+    @staticmethod
+    async def _handle(services: HandoffServices, ticket: Ticket, event: dict[str, Any]) -> None:
+        intent = (event.get("parse_data") or {}).get("intent") or {}
+        name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+        text = str(event.get("text") or "")
+        typed_cancel = ticket.state is TicketState.QUEUED and services.config.is_cancel_phrase(text)
+        if (name == CANCEL_INTENT and confidence >= CANCEL_CONFIDENCE) or typed_cancel:
+            if ticket.state is TicketState.CLAIMED and not text.startswith("/"):
+                await services.notifier.customer_said(ticket, text)  # the agent sees why
+            await services.exits.cancel(ticket)
+        elif name == RESTART_INTENT:
+            await services.exits.restart(ticket)
+        elif name == KEEP_WAITING_INTENT:
+            await services.exits.tell(ticket, "utter_handoff_keep_waiting")
+        elif name == LEAVE_MESSAGE_INTENT:
+            await services.exits.leave_message(ticket)
+        elif name == UNSUPPORTED_INTENT:
+            metadata = event.get("metadata") or {}
+            await services.notifier.customer_said(ticket, describe_attachments(metadata))
+        else:
+            await services.notifier.customer_said(ticket, text)
 
     def is_ready(self) -> bool:
         return True

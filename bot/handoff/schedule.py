@@ -9,6 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: A window's end at midnight: "00:00-24:00" is the whole day.
+END_OF_DAY = "24:00"
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def _windows(day: str, raw: Any) -> tuple[Window, ...]:
     windows = []
     for item in items:
         try:
-            start, end = (time.fromisoformat(part.strip()) for part in str(item).split("-"))
+            start, end = (_wall_time(part) for part in str(item).split("-"))
             window = Window(start, end)
         except ValueError:
             raise ValueError(f"business_hours: {day}: {item!r} is not like '08:00-20:00'") from None
@@ -89,6 +91,12 @@ def _windows(day: str, raw: Any) -> tuple[Window, ...]:
             raise ValueError(f"business_hours: {day}: {item!r} must end after it starts")
         windows.append(window)
     return tuple(sorted(windows, key=lambda w: w.start))
+
+
+def _wall_time(text: str) -> time:
+    """``08:00``; ``24:00`` is the end of the day (a window may run until midnight)."""
+    text = text.strip()
+    return time.max if text == END_OF_DAY else time.fromisoformat(text)
 
 
 def _aware(at: datetime) -> datetime:

@@ -11,6 +11,7 @@ from bot.faq.knowledge_base import KnowledgeBase
 from bot.faq.service import knowledge_base
 from bot.handoff.config import HandoffConfig, load_handoff_config
 from bot.handoff.desk import AgentDesk
+from bot.handoff.exits import HandoffExits
 from bot.handoff.notifier import FanoutNotifier, LogNotifier, Notifier
 from bot.handoff.rasa_api import RasaConversations
 from bot.handoff.store import TicketStore, ticket_store_from_env
@@ -33,6 +34,7 @@ class HandoffServices:
     notifier: Notifier
     desk: AgentDesk
     knowledge_base: KnowledgeBase
+    exits: HandoffExits
 
 
 def notifier_from_env() -> Notifier:
@@ -51,5 +53,7 @@ def handoff_services() -> HandoffServices:
     config = load_handoff_config()
     store = ticket_store_from_env(config=config)
     notifier = notifier_from_env()
-    desk = AgentDesk(store, RasaConversations(), notifier, domain_texts())
-    return HandoffServices(config, store, notifier, desk, knowledge_base())
+    conversations, texts = RasaConversations(), domain_texts()
+    desk = AgentDesk(store, conversations, notifier, texts)
+    exits = HandoffExits(store, conversations, notifier, texts)
+    return HandoffServices(config, store, notifier, desk, knowledge_base(), exits)

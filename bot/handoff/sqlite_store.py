@@ -27,12 +27,14 @@ from bot.handoff.rows import (
     utc_now,
 )
 from bot.handoff.tickets import (
+    OPEN_STATES,
     AuditEvent,
     ClaimResult,
     HandoffError,
     InvalidTransition,
     NewTicket,
     NotClaimed,
+    NotOpen,
     OpenResult,
     Ticket,
     TicketNotFound,
@@ -192,6 +194,14 @@ class SqliteTicketStore:
                 _record(db, ticket, AuditEvent(now, TicketState.EXPIRED.value, "system", detail))
             return tickets
 
+    def _note(self, ticket_id: int, event: str, actor: str, detail: str) -> Ticket:
+        with self._file.write() as db:
+            ticket = _current(db, ticket_id)
+            if ticket.state not in OPEN_STATES:
+                raise NotOpen(ticket_id, ticket.state)
+            _record(db, ticket, AuditEvent(self._clock(), event, actor, detail))
+            return ticket
+
     def _set_ping(self, ticket_id: int, ref: str) -> None:
         with self._file.write() as db:
             try:
@@ -260,6 +270,12 @@ class SqliteTicketStore:
     async def expire_unclaimed(self, older_than: timedelta) -> Sequence[Ticket]:
         return await asyncio.to_thread(self._expire, older_than)
 
+    async def expire(self, ticket_id: int, detail: str = "") -> Ticket:
+        return await asyncio.to_thread(self._move, ticket_id, TicketState.EXPIRED, "system", detail)
+
+    async def note(self, ticket_id: int, event: str, actor: str, detail: str = "") -> Ticket:
+        return await asyncio.to_thread(self._note, ticket_id, event, actor, detail)
+
     async def position(self, ticket_id: int) -> int | None:
         rows = await self._rows(
             f"SELECT place FROM (SELECT id, row_number() OVER (ORDER BY {_QUEUE_ORDER}) AS place"
@@ -290,6 +306,26 @@ class SqliteTicketStore:
 
     async def find_by_ping_ref(self, ref: str) -> Ticket | None:
         return await self._one("SELECT * FROM handoff_tickets WHERE ping_ref = ?", (ref,))
+
+    async def tickets_of(self, conversation_ids: Collection[str]) -> Sequence[Ticket]:
+        rows = await self._rows(
+            "SELECT * FROM handoff_tickets WHERE conversation_id IN"
+            " (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(sorted(conversation_ids)),),
+        )
+        return [_ticket(row) for row in rows]
+
+    def _prune(self, cutoff: datetime) -> int:
+        chosen = f"SELECT id FROM handoff_tickets WHERE NOT ({_OPEN}) AND created_at < ?"
+        with self._file.write() as db:
+            db.execute(
+                f"DELETE FROM handoff_events WHERE ticket_id IN ({chosen})", (micros(cutoff),)
+            )
+            sql = f"DELETE FROM handoff_tickets WHERE id IN ({chosen})"
+            return int(db.execute(sql, (micros(cutoff),)).rowcount)
+
+    async def prune_before(self, cutoff: datetime) -> int:
+        return await asyncio.to_thread(self._prune, cutoff)
 
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:
         return await asyncio.to_thread(self._delete, list(conversation_ids))

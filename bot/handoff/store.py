@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.database import database_url, sqlite_path
@@ -74,6 +74,15 @@ class TicketStore(Protocol):
         """Expires tickets queued for longer than ``older_than``; returns them."""
         ...
 
+    async def expire(self, ticket_id: int, detail: str = "") -> Ticket:
+        """Expires one queued ticket (actor ``system``)."""
+        ...
+
+    async def note(self, ticket_id: int, event: str, actor: str, detail: str = "") -> Ticket:
+        """Adds ``event`` (e.g. ``callback_requested``) to an open ticket's audit trail;
+        raises ``NotOpen`` for a closed one."""
+        ...
+
     async def position(self, ticket_id: int) -> int | None:
         """The ticket's 1-based place in the queue (None when it is not queued)."""
         ...
@@ -96,6 +105,15 @@ class TicketStore(Protocol):
 
     async def find_by_ping_ref(self, ref: str) -> Ticket | None:
         """The ticket whose ping message is ``ref``."""
+        ...
+
+    async def tickets_of(self, conversation_ids: Collection[str]) -> Sequence[Ticket]:
+        """Every ticket (any state) of these conversations, oldest first."""
+        ...
+
+    async def prune_before(self, cutoff: datetime) -> int:
+        """Deletes closed tickets (and their audit trails) opened before ``cutoff``
+        (``bot retention``); open ones stay. Returns how many tickets."""
         ...
 
     async def delete_customer(self, conversation_ids: Collection[str]) -> int:

@@ -172,6 +172,14 @@ class NotClaimed(HandoffError):
         self.ticket_id, self.current = ticket_id, current
 
 
+class NotOpen(HandoffError):
+    """Notes (a callback request, ...) are added only to a queued or claimed ticket."""
+
+    def __init__(self, ticket_id: int, current: TicketState) -> None:
+        super().__init__(f"ticket {ticket_id} is {current.value}; only an open ticket takes notes")
+        self.ticket_id, self.current = ticket_id, current
+
+
 def sources_of(target: TicketState) -> tuple[TicketState, ...]:
     """The states from which a ticket may move to ``target``."""
     return tuple(state for state, targets in TRANSITIONS.items() if target in targets)

@@ -1,4 +1,9 @@
-"""While customers wait: honest updates when the queue moves, and a nudge when nobody claims."""
+"""While customers wait: honest updates when the queue moves, a nudge when nobody claims,
+and expiry (with an honest message) when nobody claims for much longer.
+
+Tickets whose customer left a message (callback requests) get neither nudges nor expiry:
+they wait for an agent. Outside business hours nothing is nudged or expired.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from bot.handoff.escalation import format_wait
+from bot.handoff.exits import is_callback
+from bot.handoff.ping_words import duration_words
 from bot.handoff.service import HandoffServices
-from bot.handoff.tickets import Ticket, TicketState
+from bot.handoff.tickets import InvalidTransition, Ticket, TicketState
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +55,14 @@ class WaitWatcher:
                 logger.exception("could not update the customer of ticket %s", ticket.id)
 
     async def _update(self, ticket: Ticket, now: datetime) -> None:
-        store, desk = self.services.store, self.services.desk
+        store, desk, hours = self.services.store, self.services.desk, self.services.config.hours
+        if is_callback(tuple(await store.history(ticket.id))):
+            return  # the customer left a message: no nudges, no expiry
+        if hours.is_open(now) and now - self.visible_since(ticket) >= (
+            expire_after := self.services.config.expire_after
+        ):
+            await self._expire(ticket, expire_after)
+            return
         position = await store.position(ticket.id)
         if position is None:
             return
@@ -67,11 +81,21 @@ class WaitWatcher:
                     wait=format_wait(estimate.wait),
                 )
             self.told[ticket.id] = estimate
-        last = self.nudged.get(ticket.id, ticket.created_at)
-        if (
-            self.services.config.hours.is_open(now)
-            and now - last >= self.services.config.claim_timeout
-        ):
+        last = self.nudged.get(ticket.id, self.visible_since(ticket))
+        if hours.is_open(now) and now - last >= self.services.config.claim_timeout:
             await desk.tell_customer(ticket, "utter_handoff_no_agent_yet")
             await self.services.notifier.remind(ticket)
             self.nudged[ticket.id] = now
+
+    def visible_since(self, ticket: Ticket) -> datetime:
+        """When agents could first have claimed the ticket: its opening, or the next opening
+        time of the team when it was opened while they were away."""
+        return self.services.config.hours.next_opening(ticket.created_at)
+
+    async def _expire(self, ticket: Ticket, expire_after: timedelta) -> None:
+        try:
+            await self.services.exits.expire(ticket, duration_words(expire_after))
+        except InvalidTransition:
+            return  # claimed or cancelled meanwhile
+        self.told.pop(ticket.id, None)
+        self.nudged.pop(ticket.id, None)

@@ -50,6 +50,18 @@ class WebhookNotifier:
     async def remind(self, ticket: Ticket) -> None:
         await self._post("remind", ticket)
 
+    async def callback_requested(self, ticket: Ticket) -> None:
+        await self._post("callback_requested", ticket)
+
+    async def forget(self, ticket: Ticket) -> None:
+        """Tells the tool to delete the ticket; the body names only its id."""
+        body = {"event": "ticket_forgotten", "ticket": {"id": ticket.id}}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self._url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as response,
+        ):
+            response.raise_for_status()
+
 
 def notifier_from_env() -> WebhookNotifier:
     return WebhookNotifier(os.environ["BOT_AGENT_WEBHOOK_URL"])

@@ -38,6 +38,7 @@ CUSTOMER_COMMANDS = frozenset(
         "forget_me",
         "link_account",
         "unlink_account",
+        "handoff_cancel",
     }
 )
 #: What Rasa receives for a message over the size limit (domain.yml answers it).

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.privacy.transcripts import Transcripts
+from bot.privacy.transcripts import Transcripts, TranscriptsUnreachable
 from bot.profiles.store import ProfileStore
 
 logger = logging.getLogger(__name__)
@@ -78,6 +78,12 @@ class Eraser:
     async def erase(self, identity: str, running: str | None = None) -> Erased:
         """Deletes the person's data in every store; the transcript of the ``running``
         conversation is left for :meth:`Transcripts.purge_marked` after the turn."""
+        if running and not await self._transcripts.holds(running):
+            # checked before anything is deleted: a retry finds everything again
+            raise TranscriptsUnreachable(
+                "the tracker store holds no event of the running conversation; check"
+                " BOT_TRACKER_STORE_URL of the action server"
+            )
         conversations = await self.conversations_of(identity) | ({running} if running else set())
         records = {
             name: await store.delete_conversations(conversations)

@@ -61,13 +61,16 @@ def privacy_service() -> PrivacyService:
     from bot.analytics.sql_source import tracker_store_url
     from bot.delivery.store import delivery_store_from_env
     from bot.followup.service import followup_services
+    from bot.handoff.forget import AgentPostsOfCustomer
     from bot.handoff.service import handoff_services
     from bot.privacy.erasure import ByConversation, ConversationData
     from bot.profiles.service import profile_service
 
     transcripts = Transcripts(tracker_store_url())
-    stores: dict[str, ConversationData] = {
-        "handoff tickets": ByConversation(handoff_services().store),
+    handoff = handoff_services()
+    stores: dict[str, ConversationData] = {  # in this order: the posts need the tickets
+        "agents' posts": AgentPostsOfCustomer(handoff.store, handoff.notifier),
+        "handoff tickets": ByConversation(handoff.store),
         "follow-up check-ins": ByConversation(followup_services().store),
         "undelivered messages": delivery_store_from_env(),
     }

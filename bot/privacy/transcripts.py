@@ -28,6 +28,11 @@ _TELEGRAM_USER = re.compile(r"^telegram:(\d+)$")
 _SLACK_USER = re.compile(r"^slack:([A-Z0-9]+)$")
 
 
+class TranscriptsUnreachable(RuntimeError):
+    """The tracker store this process reads is not the one holding the conversation (or
+    cannot be read): forgetting must not claim that transcripts were deleted."""
+
+
 def purge_marker(token: str) -> dict[str, Any]:
     """The ``session_started`` event that ends a forget-me turn and marks the purge."""
     return {"event": "session_started", "metadata": {PURGE_KEY: token}}
@@ -61,6 +66,16 @@ class Transcripts:
             return set()
         rows: list[Any] = await self._run(lambda db: db.execute(query, params).all(), [])
         return {str(row[0]) for row in rows}
+
+    async def holds(self, conversation_id: str) -> bool:
+        """Whether the store has events of ``conversation_id``: a customer asking to be
+        forgotten has talked before, so a store without their conversation is the wrong one
+        (an unset or mistyped ``BOT_TRACKER_STORE_URL``)."""
+        query = sa.text("SELECT 1 FROM events WHERE sender_id = :sender LIMIT 1")
+        found: bool = await self._run(
+            lambda db: db.execute(query, {"sender": conversation_id}).first() is not None, False
+        )
+        return found
 
     async def delete_conversations(self, conversation_ids: Collection[str]) -> int:
         """Deletes every event of these conversations; returns how many events."""

@@ -56,6 +56,7 @@ class FakeTelegram:
         self.violations: list[str] = []
         self.calls: list[ApiCall] = []
         self.sent: dict[int, dict[str, Any]] = {}  # message_id -> message (with "html")
+        self.deleted: list[tuple[int, int]] = []  # (chat_id, message_id) of deleteMessage
         self.commands: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] | None = None
         self.answered_callbacks: set[str] = set()
@@ -266,6 +267,14 @@ class FakeTelegram:
         message = self._stored(values)
         self._render(message, {"reply_markup": None, **values})
         return self._public(message)
+
+    async def _api_deleteMessage(self, values: dict[str, Any]) -> Any:
+        message = self.sent.get(int(values.get("message_id", 0)))
+        if message is None or message["chat"]["id"] != int(values.get("chat_id", 0)):
+            raise ApiError("message to delete not found")
+        del self.sent[message["message_id"]]
+        self.deleted.append((message["chat"]["id"], message["message_id"]))
+        return True
 
     async def _api_editMessageReplyMarkup(self, values: dict[str, Any]) -> Any:
         message = self._stored(values)

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from bot.handoff.config import CONFIG_PATH_VARIABLE
 from bot.handoff.rasa_api import RasaConversations
 from bot.inbound.seal import PayloadSeal
 from bot.runtime.private_files import write_private_text
@@ -143,6 +144,8 @@ async def running_bot(
             **child_environment(secrets, host, port),
             **(env or {}),
         }
+        if CONFIG_PATH_VARIABLE not in child_env:
+            child_env[CONFIG_PATH_VARIABLE] = str(handoff_settings(folder))
         previous = Path.cwd()
         os.chdir(PROJECT_ROOT)  # the action server imports `actions` and reads data/
         try:
@@ -161,6 +164,19 @@ async def running_bot(
                 )
         finally:
             os.chdir(previous)
+
+
+def handoff_settings(folder: Path, weekly: Mapping[str, Any] | None = None) -> Path:
+    """data/handoff.yml with business hours that never close (or ``weekly``), written into
+    ``folder``: the servers' default, so a test's outcome does not depend on the day or hour
+    it runs (pass ``BOT_HANDOFF_CONFIG`` in ``env`` for other settings)."""
+    settings = yaml.safe_load((PROJECT_ROOT / "data" / "handoff.yml").read_text())
+    settings["business_hours"]["weekly"] = dict(
+        weekly or {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    )
+    path = folder / "handoff.yml"
+    path.write_text(yaml.safe_dump(settings))
+    return path
 
 
 def _tracker_store_env(tracker_store: Mapping[str, Any]) -> dict[str, str]:

@@ -99,10 +99,21 @@ def chat_post_ephemeral(w: Workspace, messages: Messages, params: dict[str, Any]
     return {"ok": True, "message_ts": new_ts()}
 
 
+def chat_delete(w: Workspace, messages: Messages, params: dict[str, Any]) -> dict[str, Any]:
+    key = (params["channel"], params["ts"])
+    if key not in messages:
+        return {"ok": False, "error": "message_not_found"}
+    if messages[key].get("bot_id") != w.bot_id:
+        return {"ok": False, "error": "cant_delete_message"}
+    del messages[key]
+    return {"ok": True, "channel": key[0], "ts": key[1]}
+
+
 METHODS: dict[str, Method] = {
     "auth.test": auth_test,
     "chat.postMessage": chat_post_message,
     "chat.update": chat_update,
+    "chat.delete": chat_delete,
     "users.info": users_info,
     "conversations.members": conversations_members,
     "chat.postEphemeral": chat_post_ephemeral,

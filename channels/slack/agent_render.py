@@ -110,6 +110,8 @@ def status_line(ticket: Ticket, now: datetime) -> str:
     if ticket.state is TicketState.RESOLVED:
         took = duration_words((ticket.resolved_at or now) - ticket.created_at)
         return f"✅ Resolved by {agent_mrkdwn(ticket.claimed_by)} ({took} after opening)"
+    if ticket.state is TicketState.ABANDONED:
+        return "⚪ Cancelled by the customer: they no longer need a person"
     return f"⚪ {escape(ticket.state.value.capitalize())}: no agent took it"
 
 
@@ -172,6 +174,18 @@ def customer_said_text(ticket: Ticket, text: str) -> str:
 def unthreaded_customer_said_text(ticket: Ticket, text: str) -> str:
     """The same, when the ticket has no Slack ping to thread under."""
     return f"*Ticket {ticket.id}*, {customer_said_text(ticket, text)}"
+
+
+#: What is left of a post about a customer who asked to be forgotten, if it cannot go.
+FORGOTTEN_TEXT = "(removed: the customer asked us to delete their data)"
+
+
+def callback_text(ticket: Ticket) -> str:
+    """A left message: the customer stopped waiting and asks for a reply when someone is free."""
+    return (
+        f"📝 Ticket {ticket.id}: {escape(customer_label(ticket))} left a message instead of"
+        " waiting (callback request): please reply in this thread when someone is free."
+    )
 
 
 def reminder_text(ticket: Ticket, now: datetime | None = None, mention: str = "") -> str:

@@ -17,9 +17,12 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
+from bot.handoff.agent_posts import AgentPosts
 from bot.handoff.tickets import Ticket
 from channels.slack.agent_render import (
+    FORGOTTEN_TEXT,
     PingRef,
+    callback_text,
     customer_said_text,
     parse_ping_ref,
     ping_message,
@@ -48,7 +51,9 @@ class SlackAgentNotifier:
         store_factory: Callable[[], DeliveryStore] = delivery_store_from_env,
         remind_mention: str = "",
         clock: Clock = _utc_now,
+        posts: AgentPosts | None = None,
     ) -> None:
+        self._posts = posts  # remembers thread posts, so forget-me can remove them
         self._client = client
         self._channel = channel
         self._store_factory = store_factory
@@ -89,7 +94,7 @@ class SlackAgentNotifier:
                 "thread_ts": ref.ts,
                 "text": customer_said_text(ticket, text),
             }
-        await self._call(lambda: self._client.chat_postMessage(**payload), payload)
+        await self._post(ticket, payload)
 
     async def remind(self, ticket: Ticket) -> None:
         ref = parse_ping_ref(ticket.ping_ref)
@@ -99,7 +104,53 @@ class SlackAgentNotifier:
             payload["thread_ts"] = ref.ts
             if self._remind_mention:
                 payload["reply_broadcast"] = True  # shown in the channel too
-        await self._call(lambda: self._client.chat_postMessage(**payload), payload)
+        await self._post(ticket, payload)
+
+    async def callback_requested(self, ticket: Ticket) -> None:
+        ref = parse_ping_ref(ticket.ping_ref)
+        text = callback_text(ticket)
+        payload: dict[str, Any] = {"channel": ref.channel if ref else self._channel, "text": text}
+        if ref is not None:
+            payload["thread_ts"] = ref.ts
+        await self._post(ticket, payload)
+
+    async def forget(self, ticket: Ticket) -> None:
+        """Deletes the ping and every remembered post about the ticket (``chat.delete``);
+        a post that cannot be deleted is redacted instead (``chat.update``)."""
+        refs = await self._posts.of(ticket) if self._posts else [ticket.ping_ref or ""]
+        for ref in filter(None, map(parse_ping_ref, refs)):
+            await self._remove(ref.channel, ref.ts)
+
+    async def _remove(self, channel: str, ts: str) -> None:
+        async def delete() -> Any:
+            return await self._client.chat_delete(channel=channel, ts=ts)
+
+        async def redact() -> Any:
+            return await self._client.chat_update(
+                channel=channel, ts=ts, text=FORGOTTEN_TEXT, blocks=[]
+            )
+
+        try:
+            await self._call(delete, {"channel": channel, "ts": ts})
+        except Exception as deleting:
+            if "message_not_found" in str(deleting):
+                return  # already gone (an agent deleted it, or a forget-me retried)
+            try:
+                await self._call(redact, {"channel": channel, "ts": ts})
+            except Exception as redacting:
+                logger.error(
+                    "could not delete (%s) nor redact (%s) the agents' post %s",
+                    type(deleting).__name__,
+                    type(redacting).__name__,
+                    ts,
+                )
+                raise
+
+    async def _post(self, ticket: Ticket, payload: dict[str, Any]) -> None:
+        response = await self._call(lambda: self._client.chat_postMessage(**payload), payload)
+        if self._posts is not None and response.get("ts"):
+            channel = str(response.get("channel") or payload["channel"])
+            await self._posts.record(ticket, str(PingRef(channel, str(response["ts"]))))
 
     async def _call(
         self, call: Callable[[], Awaitable[Any]], payload: Mapping[str, Any]
@@ -133,4 +184,6 @@ def notifier_from_env(env: Mapping[str, str] = os.environ) -> SlackAgentNotifier
     mention = env.get("SLACK_AGENT_REMIND_MENTION", "").strip().lstrip("@!")
     if mention not in ("", "here", "channel"):
         raise ValueError("SLACK_AGENT_REMIND_MENTION must be 'here', 'channel' or empty")
-    return SlackAgentNotifier(agent_client(env), channel, remind_mention=mention)
+    return SlackAgentNotifier(
+        agent_client(env), channel, remind_mention=mention, posts=AgentPosts()
+    )

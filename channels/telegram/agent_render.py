@@ -122,6 +122,8 @@ def status_line(ticket: Ticket, now: datetime, names: dict[str, str] | None = No
     if ticket.state is TicketState.RESOLVED:
         took = duration_words(_utc(ticket.resolved_at or now) - _utc(ticket.created_at))
         return f"✅ Resolved by {who} ({took} after opening)"
+    if ticket.state is TicketState.ABANDONED:
+        return "⚪ Cancelled by the customer: they no longer need a person"
     return f"⚪ {escape(ticket.state.value.capitalize())}: no agent took it"
 
 
@@ -194,6 +196,18 @@ def customer_said_html(ticket: Ticket, text: str) -> str:
 def _shorten_keep_lines(text: str, limit: int) -> str:
     text = text.strip() or "(empty message)"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: What is left of a message about a customer who asked to be forgotten, if it cannot go.
+FORGOTTEN_TEXT = "(removed: the customer asked us to delete their data)"
+
+
+def callback_html(ticket: Ticket) -> str:
+    """A left message: the customer stopped waiting and asks for a reply when someone is free."""
+    return (
+        f"📝 <b>Ticket {ticket.id}</b>: {escape(customer_label(ticket))} left a message instead"
+        " of waiting (callback request): please reply to this ticket when someone is free."
+    )
 
 
 def reminder_html(ticket: Ticket, now: datetime | None = None) -> str:

@@ -22,10 +22,13 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.delivery.retry import send_with_retry
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
+from bot.handoff.agent_posts import AgentPosts
 from bot.handoff.tickets import Ticket
 from channels.telegram.agent_render import (
+    FORGOTTEN_TEXT,
     PREFIX,
     PingRef,
+    callback_html,
     customer_said_html,
     parse_ping_ref,
     ping_html,
@@ -57,7 +60,9 @@ class TelegramAgentNotifier:
         clock: Clock = _utc_now,
         attempts: int = 5,
         base_delay: float = 0.5,
+        posts: AgentPosts | None = None,
     ) -> None:
+        self._posts = posts  # remembers replies to pings, so forget-me can remove them
         self._bot, self._chat_id = bot, chat_id
         self._store_factory = store_factory
         self._store: DeliveryStore | None = None
@@ -116,6 +121,44 @@ class TelegramAgentNotifier:
     async def remind(self, ticket: Ticket) -> None:
         await self._reply_to_ping(ticket, reminder_html(ticket, self._clock()))
 
+    async def callback_requested(self, ticket: Ticket) -> None:
+        await self._reply_to_ping(ticket, callback_html(ticket))
+
+    async def forget(self, ticket: Ticket) -> None:
+        """Deletes the ping and every remembered reply about the ticket (``deleteMessage``);
+        a message that cannot be deleted (older than 48 hours) is redacted instead
+        (``editMessageText``)."""
+        refs = await self._posts.of(ticket) if self._posts else [ticket.ping_ref or ""]
+        for ref in filter(None, map(parse_ping_ref, refs)):
+            if ref.chat_id == self._chat_id:
+                await self._remove(ticket, ref)
+
+    async def _remove(self, ticket: Ticket, ref: PingRef) -> None:
+        where = {"chat_id": ref.chat_id, "message_id": ref.message_id}
+        try:
+            await self._call(
+                lambda: self._bot.delete_message(ref.chat_id, ref.message_id), ticket, where
+            )
+        except Exception as deleting:
+            if "not found" in str(deleting):
+                return  # already gone (an agent deleted it, or a forget-me retried)
+            try:
+                await self._call(
+                    lambda: self._bot.edit_message_text(
+                        FORGOTTEN_TEXT, chat_id=ref.chat_id, message_id=ref.message_id
+                    ),
+                    ticket,
+                    where,
+                )
+            except Exception as redacting:
+                logger.error(
+                    "could not delete (%s) nor redact (%s) the agents' message %s",
+                    type(deleting).__name__,
+                    type(redacting).__name__,
+                    ref.message_id,
+                )
+                raise
+
     def remember_name(self, agent_id: str, name: str) -> None:
         """The display name of an agent (shown in "Claimed by")."""
         if len(self._names) >= NAMES_KEPT:
@@ -135,13 +178,15 @@ class TelegramAgentNotifier:
             if ref is not None
             else None
         )
-        await self._call(
+        sent = await self._call(
             lambda: self._bot.send_message(
                 self._chat_id, html, parse_mode=ParseMode.HTML, reply_parameters=reply
             ),
             ticket,
             {"chat_id": self._chat_id, "text": html, "parse_mode": "HTML"},
         )
+        if self._posts is not None:
+            await self._posts.record(ticket, str(PingRef(sent.chat.id, sent.message_id)))
 
     async def _agent_names(self, agent_id: str | None) -> dict[str, str]:
         """The claiming agent's name: remembered, else from ``getChatMember`` (best effort)."""
@@ -217,4 +262,4 @@ def agent_chat_id(env: Mapping[str, str] = os.environ) -> int:
 
 def notifier_from_env(env: Mapping[str, str] = os.environ) -> TelegramAgentNotifier:
     """``TELEGRAM_AGENT_CHAT_ID``, ``TELEGRAM_BOT_TOKEN``, optional ``TELEGRAM_API_BASE_URL``."""
-    return TelegramAgentNotifier(agent_bot(env), agent_chat_id(env))
+    return TelegramAgentNotifier(agent_bot(env), agent_chat_id(env), posts=AgentPosts())

@@ -290,7 +290,8 @@ class TelegramInput(InputChannel):
             logger.warning("could not mark the chosen button: %s", type(error).__name__)
 
     async def _unsupported(self, inbound: Inbound, output: TelegramOutput) -> None:
-        """Logs the media message (metadata kept for agents) and sends the polite reply."""
+        """Logs the media message (metadata kept for agents) and sends the polite reply,
+        unless a person has the conversation (it is paused)."""
         agent = getattr(getattr(self._sanic, "ctx", None), "agent", None)
         message = UserMessage(
             inbound.text,
@@ -304,7 +305,9 @@ class TelegramInput(InputChannel):
             return
         try:
             async with agent.lock_store.lock(inbound.sender_id):
-                await agent.log_message(message)
+                tracker = await agent.log_message(message)
+                if tracker is not None and tracker.is_paused():
+                    return  # during a handoff the relay passes it to the agent: no bot reply
                 await agent.execute_action(
                     inbound.sender_id, UNSUPPORTED_RESPONSE, output, None, None
                 )

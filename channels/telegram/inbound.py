@@ -22,6 +22,7 @@ COMMANDS = {
     "restart": "/restart",
     "privacy": "/privacy",
     "forgetme": "/forget_me",
+    "cancel": "/handoff_cancel",
 }
 # Commands that work but stay out of the menu (docs/personalisation.md)
 UNLISTED_COMMANDS = {
