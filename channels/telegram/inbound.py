@@ -13,20 +13,9 @@ from typing import Any
 
 from telegram import BotCommand, Message, MessageEntity, Update
 
+from channels.commands import COMMANDS, command_text
+
 PREFIX = "telegram"
-# Telegram command -> what Rasa receives (an intent, or Rasa's own /restart)
-COMMANDS = {
-    "start": "/greet",
-    "help": "/chitchat_capabilities",
-    "human": "/human_handoff",
-    "restart": "/restart",
-    "privacy": "/privacy",
-    "forgetme": "/forget_me",
-}
-# Commands that work but stay out of the menu (docs/personalisation.md)
-UNLISTED_COMMANDS = {
-    "link": "/link_account",
-}
 UNSUPPORTED_INTENT = "/unsupported_content"
 UNSUPPORTED_RESPONSE = "utter_unsupported_content"
 MEDIA_KINDS = (
@@ -98,7 +87,7 @@ def from_message(message: Message, bot_id: int, username: str) -> Inbound | None
             return None  # a command for another bot in the group
         metadata["telegram"]["command"] = command.group("name").lower()
         name = command.group("name").lower()
-        text = COMMANDS.get(name) or UNLISTED_COMMANDS.get(name) or text.lstrip("/")
+        text = command_text(name) or text.lstrip("/")
         if command.group("args"):
             metadata["telegram"]["command_args"] = command.group("args")
     return Inbound(sender_id, text, chat.id, message.message_id, False, group, metadata)
