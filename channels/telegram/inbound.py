@@ -29,6 +29,8 @@ MEDIA_KINDS = (
     "animation",
     "contact",
     "location",
+    "dice",  # a rolled die or dart: the same polite reply as a sticker
+    "poll",
 )
 _GROUP_TYPES = {"group", "supergroup"}
 _COMMAND = re.compile(
@@ -182,6 +184,8 @@ def _content(message: Message, kind: str) -> dict[str, Any]:
         "phone_number",
         "latitude",
         "longitude",
+        "value",
+        "question",
     )
     content = {"type": kind, **{k: data[k] for k in keep if k in data}}
     if message.caption:
