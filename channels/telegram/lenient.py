@@ -1,11 +1,12 @@
 """Reading updates python-telegram-bot cannot parse as sent, instead of dropping them.
 
 Real updates sometimes break PTB's stricter model: a document whose ``thumbnail`` is
-``{}``, an older update whose users lack ``is_bot``. PTB then raises, the webhook would
-answer 400 and Telegram would retry the same update for hours; long polling would fetch it
-again and again. Here such an update is repaired (empty objects dropped, ``is_bot``
-defaulted, then unreadable parts dropped), logged with its ``update_id``, and the
-readable part still answered. An update beyond repair is logged and acknowledged.
+``{}``, an older update whose users lack ``is_bot`` or whose files lack
+``file_unique_id``. PTB then raises, the webhook would answer 400 and Telegram would
+retry the same update for hours; long polling would fetch it again and again. Here such
+an update is repaired (empty objects dropped, fields older versions lacked defaulted,
+then unreadable parts dropped), logged with its ``update_id``, and the readable part
+still answered. An update beyond repair is logged and acknowledged.
 """
 
 from __future__ import annotations
@@ -79,28 +80,44 @@ def _as_sent(data: Any, _repairs: list[str]) -> Any:
     return data
 
 
+# Fields older Bot API versions did not send, with the value they meant then.
+OLDER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dice": {"emoji": "🎲"},  # Bot API 4.7: the only die
+    "sticker": {"type": "regular", "is_animated": False, "is_video": False},
+}
+
+
 def _defaults(data: Any, repairs: list[str]) -> Any:
-    """Empty objects (``"thumbnail": {}``) dropped, a missing ``is_bot`` set to false."""
+    """Empty objects (``"thumbnail": {}``) dropped; fields older Bot API versions lacked
+    given the value they meant: ``is_bot`` false, ``file_unique_id`` = ``file_id``
+    (before Bot API 4.5), a die's emoji, a sticker's kind."""
     fixed = copy.deepcopy(data)
 
-    def walk(value: Any, path: str) -> Any:
+    def walk(value: Any, path: str, key: str) -> Any:
         if isinstance(value, dict):
             if "id" in value and "first_name" in value and "is_bot" not in value:
-                value["is_bot"] = False  # before Bot API 3.? users had no is_bot: people
+                value["is_bot"] = False
                 repairs.append(f"{path}.is_bot defaulted to false")
-            for key in list(value):
-                child = value[key]
+            if "file_id" in value and "file_unique_id" not in value:
+                value["file_unique_id"] = value["file_id"]
+                repairs.append(f"{path}.file_unique_id defaulted to its file_id")
+            for name, default in OLDER_DEFAULTS.get(key, {}).items():
+                if name not in value:
+                    value[name] = default
+                    repairs.append(f"{path}.{name} defaulted")
+            for child_key in list(value):
+                child = value[child_key]
                 if isinstance(child, dict) and not child:
-                    del value[key]
-                    repairs.append(f"empty {path}.{key} dropped")
+                    del value[child_key]
+                    repairs.append(f"empty {path}.{child_key} dropped")
                 else:
-                    walk(child, f"{path}.{key}")
+                    walk(child, f"{path}.{child_key}", child_key)
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                walk(item, f"{path}[{i}]")
+                walk(item, f"{path}[{i}]", key)
         return value
 
-    return walk(fixed, "update")
+    return walk(fixed, "update", "")
 
 
 def _essentials(data: Any, repairs: list[str]) -> Any:
