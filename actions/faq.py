@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.followup import ask_for_rating
 from bot.faq.clarify import clarification_already_tried, suggestions
+from bot.faq.offtopic import content_stems, is_probably_not_english, off_topic, related
 from bot.faq.service import knowledge_base
 from bot.followup.service import followup_services
 from bot.handoff.escalation import Conversation
@@ -22,7 +23,9 @@ logger = logging.getLogger(__name__)
 
 
 class ActionClarify(Action):
-    """Offers the top FAQ candidates once; when that already failed, offers a human."""
+    """Offers the top FAQ candidates related to the message once; when that already
+    failed, offers a human. A message in another language, or about nothing the bot
+    knows, is told what the bot can help with instead of a menu of unrelated entries."""
 
     def name(self) -> str:
         return "action_clarify"
@@ -30,7 +33,22 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        candidates = suggestions(tracker.latest_message, knowledge_base())
+        text = str(tracker.latest_message.get("text") or "")
+        if is_probably_not_english(text):
+            dispatcher.utter_message(response="utter_english_only")
+            return []
+        base = knowledge_base()
+        offered = [
+            (c, e)
+            for c in suggestions(tracker.latest_message, base)
+            if (e := base.entry(c.entry_id)) is not None
+        ]
+        if offered and off_topic(text, [e for _, e in offered]):
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        if content_stems(text):  # only the entries the message has a word in common with
+            offered = [(c, e) for c, e in offered if related(text, e)]
+        candidates = [c for c, _ in offered]
         if not candidates or clarification_already_tried(tracker.events):
             dispatcher.utter_message(response="utter_offer_human")
             return []
