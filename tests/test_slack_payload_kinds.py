@@ -9,11 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 
+from channels.slack.inbound import SLASH_COMMANDS
 from tests.slack_inprocess import Recorder, deliver, eventually, http_runtime
 
 if TYPE_CHECKING:
     from bot.testing.fake_slack import FakeSlack
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 async def test_events_without_a_listener_are_acknowledged_quietly(
@@ -224,3 +228,12 @@ async def test_slash_commands_reach_rasa_translated_and_are_answered_in_the_dm(
     assert message.metadata["slack"]["command"] == command
     assert message.metadata["slack"]["invoked_in"] == w.channel
     assert post.params["channel"] == w.dm_channel and "thread_ts" not in post.params
+
+
+def test_the_manifest_declares_the_registered_commands_and_events() -> None:
+    manifest = yaml.safe_load((PROJECT / "channels/slack/manifest.yml").read_text())
+    declared = [c["command"] for c in manifest["features"]["slash_commands"]]
+    assert sorted(declared) == sorted(f"/{name}" for name in SLASH_COMMANDS)
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_mention", "message.im", "app_uninstalled", "tokens_revoked"} <= events
+    assert {"commands", "im:write", "chat:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
