@@ -211,3 +211,48 @@ async def _tracker(bot: RunningBot, conversation: str) -> dict[str, Any]:
     url = f"{bot.rasa_url}/conversations/{conversation}/tracker"
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         return dict(await response.json())
+
+
+async def test_privacy_slash_command_as_slack_sends_it(
+    http_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    """A signed form-encoded slash command, typed in a channel: an empty 200 at once, the
+    answer in the customer's DM (not "/privacy is not a valid command")."""
+    w = fake_slack.workspace
+    fields = w.slash_command("/privacy", channel_id=w.channel, channel_name="general")
+    status, body = await fake_slack.post_command(events_url(http_bot), fields)
+    assert status == 200 and body == ""
+    answers = await fake_slack.wait_for("chat.postMessage")
+    assert all(a.params["channel"] == w.dm_channel for a in answers)
+    assert is_rendered_variant(text_of(answers[0]), "utter_privacy_nothing") or any(
+        is_rendered_variant(text_of(a), "utter_privacy_options") for a in answers
+    )
+
+
+async def test_a_bare_mention_is_greeted_in_its_thread(
+    http_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    w = fake_slack.workspace
+    mention = w.mention("")
+    status, _ = await fake_slack.post_event(events_url(http_bot), w.wrap(mention))
+    assert status == 200
+    [answer] = await fake_slack.wait_for("chat.postMessage")
+    assert answer.params["thread_ts"] == mention["ts"]
+    assert is_rendered_variant(text_of(answer), "utter_greet")
+
+
+async def test_a_reaction_is_acknowledged_and_not_answered(
+    http_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    w = fake_slack.workspace
+    reaction = {
+        "type": "reaction_added",
+        "user": w.user_id,
+        "reaction": "thumbsup",
+        "item": {"type": "message", "channel": w.dm_channel, "ts": "1700000000.000100"},
+        "event_ts": "1700000001.000200",
+    }
+    status, _ = await fake_slack.post_event(events_url(http_bot), w.wrap(reaction))
+    assert status == 200
+    await settle(fake_slack, 0, 1.5)
+    assert "[Suggestion]" not in (http_bot.state / "rasa.log").read_text()
