@@ -37,6 +37,7 @@ INTERACTIVE = {
 }
 MENTION_THREAD = "slack:C0CHAN0001:1595926230.009600"
 DM = "slack:D0DM000001"
+ASSISTANT_THREAD = "slack:D0DM000001:1726133698.626339"  # a DM thread (per-thread scope)
 # file -> (what Rasa receives, the conversation); every other payload is answered by silence
 ANSWERED = {
     "bolt_event_callback_app_mention_app_app_mention_event_body": ("Hi there!", MENTION_THREAD),
@@ -48,6 +49,18 @@ ANSWERED = {
     "bolt_event_callback_app_mention_events_say_stream_org_app_mention_event_body": (
         "Hi there!",
         MENTION_THREAD,
+    ),
+    "bolt_event_callback_message_events_assistant_user_message_event_body": (
+        "When Slack was released?",
+        ASSISTANT_THREAD,
+    ),
+    "bolt_event_callback_message_events_assistant_user_message_event_body_with_action_token": (
+        "When Slack was released?",
+        ASSISTANT_THREAD,
+    ),
+    "bolt_event_callback_message_events_assistant_user_message_event_body_with_assistant_thread": (
+        "When Slack was released?",
+        ASSISTANT_THREAD,
     ),
     "java_app_mention": ("hello", "slack:C0CHAN0001:1700000000.000100"),
     "java_message": ("hello", DM),
@@ -77,6 +90,7 @@ def test_the_corpus_covers_the_kinds_slack_sends() -> None:
     assert len(PAYLOADS) >= 60
     assert {"app_mention", "message", "reaction_added", "member_joined_channel"} <= kinds
     assert {"app_home_opened", "team_join", "tokens_revoked", "app_uninstalled"} <= kinds
+    assert "assistant_thread_started" in kinds
     assert {"app_rate_limited", "block_actions", "shortcut", "view_submission"} <= kinds
     assert "slash_command" in kinds and set(ANSWERED) <= {p.stem for p in PAYLOADS}
 
