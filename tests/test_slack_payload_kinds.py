@@ -237,3 +237,19 @@ def test_the_manifest_declares_the_registered_commands_and_events() -> None:
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"app_mention", "message.im", "app_uninstalled", "tokens_revoked"} <= events
     assert {"commands", "im:write", "chat:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+async def test_socket_mode_acknowledges_an_event_without_a_listener(
+    fake_slack: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.test_slack_channel import Recorder as SocketRecorder
+    from tests.test_slack_channel import running
+
+    w = fake_slack.workspace
+    reaction = {"type": "reaction_added", "user": w.user_id, "reaction": "tada", "event_ts": "1.7"}
+    reaction["item"] = {"type": "message", "channel": w.dm_channel, "ts": "1.1"}
+    recorder = SocketRecorder()
+    async with running(fake_slack, tmp_path / "bot.db", recorder):
+        ack = await fake_slack.send_envelope("events_api", w.wrap(reaction))
+    assert ack["envelope_id"] and recorder.messages == []
+    assert "[Suggestion]" not in caplog.text
