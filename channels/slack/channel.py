@@ -223,6 +223,8 @@ class _Runtime:
             logger.exception("an agent's action in Slack failed")
 
     async def on_click(self, body: dict[str, Any]) -> None:
+        if self.revoked is not None:
+            return  # the token is dead: the message cannot be updated nor answered
         container = body.get("container") or {}
         if self.agents is not None and self.agents.owns(container.get("channel_id")):
             logger.warning("ignoring a customer button clicked in the agents' channel")
