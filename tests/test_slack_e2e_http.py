@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -256,3 +257,33 @@ async def test_a_reaction_is_acknowledged_and_not_answered(
     assert status == 200
     await settle(fake_slack, 0, 1.5)
     assert "[Suggestion]" not in (http_bot.state / "rasa.log").read_text()
+
+
+async def test_a_revoked_token_shows_in_the_health_check_and_stops_answers(
+    fake_slack_server: FakeSlack, fake_slack: FakeSlack
+) -> None:
+    """Its own server: after tokens_revoked the health check answers 503 with the reason
+    and a customer's DM is acknowledged but not answered (the token would be refused)."""
+    w = fake_slack.workspace
+    async with running_slack_bot(fake_slack_server, "http") as bot:
+        health = f"{bot.rasa_url}/webhooks/slack/"
+        async with aiohttp.ClientSession() as session, session.get(health) as response:
+            assert response.status == 200
+        revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [w.bot_user_id]}}
+        status, _ = await fake_slack.post_event(events_url(bot), w.wrap(revoked))
+        assert status == 200
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                async with session.get(health) as response:
+                    state = (response.status, await response.json())
+                if state[0] == 503:
+                    break
+                await asyncio.sleep(0.05)
+        assert state == (
+            503,
+            {"status": "token_revoked", "reason": "tokens_revoked", "transport": "http"},
+        )
+        status, _ = await fake_slack.post_event(events_url(bot), w.wrap(w.message("/greet")))
+        assert status == 200
+        await settle(fake_slack, 0, 1.5)
+        assert "revoked the bot token" in (bot.state / "rasa.log").read_text()
