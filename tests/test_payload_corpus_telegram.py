@@ -6,11 +6,16 @@ also where python-telegram-bot cannot read the update as sent (older Bot API sha
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+from channels.telegram.settings import TelegramSettings
+from channels.telegram.webhook import SECRET_HEADER, receive
 from tests.test_telegram_channel import Harness, harness  # noqa: F401 (the fixture)
 
 CORPUS = Path(__file__).parent / "payloads" / "telegram"
@@ -78,3 +83,17 @@ async def test_replayed_update_is_answered_as_expected(harness: Harness, path: P
     assert [action for _, action in rasa.executed] == polite
     others = [m for m in fake.sent.values() if m["chat"]["id"] != SENTINEL_USER]
     assert len(others) == (1 if expected_text or polite else 0)
+
+
+@pytest.mark.parametrize("path", PAYLOADS, ids=lambda p: p.stem)
+async def test_replayed_update_is_acknowledged_by_the_webhook(path: Path) -> None:
+    """Every update gets a 200 and reaches the Application readable (repaired if need be)."""
+    settings = TelegramSettings.load({"token": "1:x", "mode": "webhook", "secret_token": "s"}, {})
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    application: Any = SimpleNamespace(bot=None, update_queue=queue)
+    request: Any = SimpleNamespace(
+        body=path.read_bytes(), headers={SECRET_HEADER: "s"}, ip="127.0.0.1"
+    )
+    assert (await receive(request, settings, application)).status == 200
+    update = queue.get_nowait()
+    assert update.update_id == json.loads(path.read_text())["update_id"]
