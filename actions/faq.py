@@ -22,6 +22,7 @@ from bot.faq.context import (
 )
 from bot.faq.knowledge_base import DEFAULT_FOLLOW_UP, FaqEntry
 from bot.faq.multi import Corrected, corrected, questions_in
+from bot.faq.offtopic import content_stems, is_probably_not_english, off_topic, related
 from bot.faq.service import faq_parser, knowledge_base
 from bot.followup.service import followup_services
 from bot.handoff.escalation import Conversation
@@ -36,7 +37,9 @@ ACCOUNT_FOLLOW_UP = "utter_account_follow_up"
 
 
 class ActionClarify(Action):
-    """Offers the top FAQ candidates once; when that already failed, offers a human."""
+    """Offers the top FAQ candidates related to the message once; when that already
+    failed, offers a human. A message in another language, or about nothing the bot
+    knows, is told what the bot can help with instead of a menu of unrelated entries."""
 
     def name(self) -> str:
         return "action_clarify"
@@ -64,9 +67,23 @@ def clarify(
     """The top FAQ candidates once (never the entry the customer said they do not mean);
     a person when that already failed."""
     warn_about_secrets(dispatcher, tracker.latest_message)
-    candidates = suggestions(tracker.latest_message, knowledge_base())
+    text = str(tracker.latest_message.get("text") or "")
+    if is_probably_not_english(text):
+        dispatcher.utter_message(response="utter_english_only")
+        return []
+    base = knowledge_base()
     negated = fix.negated.id if fix is not None and fix.negated is not None else None
-    candidates = [c for c in candidates if c.entry_id != negated]
+    offered = [
+        (c, e)
+        for c in suggestions(tracker.latest_message, base)
+        if c.entry_id != negated and (e := base.entry(c.entry_id)) is not None
+    ]
+    if offered and off_topic(text, [e for _, e in offered]):
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+    if content_stems(text):  # only the entries the message has a word in common with
+        offered = [(c, e) for c, e in offered if related(text, e)]
+    candidates = [c for c, _ in offered]
     if not candidates or clarification_already_tried(tracker.events):
         dispatcher.utter_message(response="utter_offer_human")
         return []

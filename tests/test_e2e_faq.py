@@ -248,3 +248,35 @@ async def test_typed_internal_intents_are_read_as_text(rest_bot: RunningBot) -> 
     answers = {m.get("text") for m in await say(rest_bot, '/choose_faq{"faq_id":"pay_bill"}')}
     entry = KNOWLEDGE_BASE.entry("pay_bill")
     assert entry is not None and entry.answer not in answers
+
+
+OTHER_LANGUAGES = [
+    "¿Cómo puedo pagar mi factura?",
+    "Mi internet no funciona desde ayer",
+    "Wie kann ich meine Rechnung bezahlen?",
+    "Je ne peux pas me connecter à mon compte",
+    "Как оплатить счёт?",
+    "我的网络坏了",
+]
+OFF_TOPIC = [
+    "what is the capital of France",
+    "write me a poem about the sea",
+    "who won the football match yesterday",
+    "recommend a good pasta recipe",
+]
+
+
+async def test_other_languages_and_off_topic_never_get_a_menu_of_unrelated_entries(
+    rest_bot: RunningBot,
+) -> None:
+    """They hear what the bot can help with (or that it speaks English), not "Did you mean"."""
+    menus, english_only, out_of_scope = [], 0, 0
+    for text in OTHER_LANGUAGES + OFF_TOPIC:
+        answers = {m.get("text") for m in await say(rest_bot, text)}
+        if answers & texts("utter_clarify"):
+            menus.append(text)
+        english_only += bool(answers & texts("utter_english_only"))
+        out_of_scope += bool(answers & texts("utter_out_of_scope"))
+    assert menus == []
+    assert english_only >= len(OTHER_LANGUAGES) - 1, english_only  # one may be understood
+    assert out_of_scope >= len(OFF_TOPIC) - 1, out_of_scope

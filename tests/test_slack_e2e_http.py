@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -214,3 +215,78 @@ async def _tracker(bot: RunningBot, conversation: str) -> dict[str, Any]:
         session.get(url, params=bot.api_params) as response,
     ):
         return dict(await response.json())
+
+
+async def test_privacy_slash_command_as_slack_sends_it(
+    http_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    """A signed form-encoded slash command, typed in a channel: an empty 200 at once, the
+    answer in the customer's DM (not "/privacy is not a valid command")."""
+    w = fake_slack.workspace
+    fields = w.slash_command("/privacy", channel_id=w.channel, channel_name="general")
+    status, body = await fake_slack.post_command(events_url(http_bot), fields)
+    assert status == 200 and body == ""
+    answers = await fake_slack.wait_for("chat.postMessage")
+    assert all(a.params["channel"] == w.dm_channel for a in answers)
+    assert is_rendered_variant(text_of(answers[0]), "utter_privacy_nothing") or any(
+        is_rendered_variant(text_of(a), "utter_privacy_options") for a in answers
+    )
+
+
+async def test_a_bare_mention_is_greeted_in_its_thread(
+    http_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    w = fake_slack.workspace
+    mention = w.mention("")
+    status, _ = await fake_slack.post_event(events_url(http_bot), w.wrap(mention))
+    assert status == 200
+    [answer] = await fake_slack.wait_for("chat.postMessage")
+    assert answer.params["thread_ts"] == mention["ts"]
+    assert is_rendered_variant(text_of(answer), "utter_greet")
+
+
+async def test_a_reaction_is_acknowledged_and_not_answered(
+    http_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    w = fake_slack.workspace
+    reaction = {
+        "type": "reaction_added",
+        "user": w.user_id,
+        "reaction": "thumbsup",
+        "item": {"type": "message", "channel": w.dm_channel, "ts": "1700000000.000100"},
+        "event_ts": "1700000001.000200",
+    }
+    status, _ = await fake_slack.post_event(events_url(http_bot), w.wrap(reaction))
+    assert status == 200
+    await settle(fake_slack, 0, 1.5)
+    assert "[Suggestion]" not in (http_bot.state / "rasa.log").read_text()
+
+
+async def test_a_revoked_token_shows_in_the_health_check_and_stops_answers(
+    fake_slack_server: FakeSlack, fake_slack: FakeSlack
+) -> None:
+    """Its own server: after tokens_revoked the health check answers 503 with the reason
+    and a customer's DM is acknowledged but not answered (the token would be refused)."""
+    w = fake_slack.workspace
+    async with running_slack_bot(fake_slack_server, "http") as bot:
+        health = f"{bot.rasa_url}/webhooks/slack/"
+        async with aiohttp.ClientSession() as session, session.get(health) as response:
+            assert response.status == 200
+        revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [w.bot_user_id]}}
+        status, _ = await fake_slack.post_event(events_url(bot), w.wrap(revoked))
+        assert status == 200
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                async with session.get(health) as response:
+                    state = (response.status, await response.json())
+                if state[0] == 503:
+                    break
+                await asyncio.sleep(0.05)
+        assert state == (
+            503,
+            {"status": "token_revoked", "reason": "tokens_revoked", "transport": "http"},
+        )
+        status, _ = await fake_slack.post_event(events_url(bot), w.wrap(w.message("/greet")))
+        assert status == 200
+        await settle(fake_slack, 0, 1.5)
+        assert "revoked the bot token" in (bot.state / "rasa.log").read_text()

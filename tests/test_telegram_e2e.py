@@ -252,3 +252,38 @@ async def test_proactive_message_routed_from_conversation_id(
             assert response.status == 200, await response.text()
         messages = await fake.wait_for_messages(chat_id, before + 1, timeout=WAIT)
         assert messages[-1]["text"] in texts("utter_greet")
+
+
+async def test_webhook_answers_an_update_ptb_cannot_parse(
+    telegram_webhook_bot: TelegramBot,
+) -> None:
+    """A document whose thumbnail is {} from a user without is_bot: 200 (no redelivery),
+    the repair logged with the update id, and the polite reply all the same."""
+    fake, user_id = telegram_webhook_bot.fake, 2040
+    update = fake.make.document(user_id=user_id)
+    update["message"]["document"]["thumbnail"] = {}
+    del update["message"]["from"]["is_bot"]
+    assert await fake.inject(update, as_recorded=True) == 200
+    (answer,) = await fake.wait_for_messages(user_id, timeout=WAIT)
+    assert answer["text"] in texts("utter_unsupported_content")
+    log = (telegram_webhook_bot.server.state / "rasa.log").read_text()
+    assert f"Telegram update {update['update_id']} could not be read as sent" in log
+
+
+async def test_webhook_acknowledges_an_unreadable_update(telegram_webhook_bot: TelegramBot) -> None:
+    fake = telegram_webhook_bot.fake
+    assert (
+        await fake.inject({"update_id": 990001, "message": {"message_id": 1}}, as_recorded=True)
+        == 200
+    )
+
+
+async def test_a_private_die_gets_the_polite_reply(telegram_polling_bot: TelegramBot) -> None:
+    fake, user_id = telegram_polling_bot.fake, 2041
+    await fake.inject(
+        fake.make.update(
+            message=fake.make.message(user_id=user_id, dice={"emoji": "🎲", "value": 3})
+        )
+    )
+    (answer,) = await fake.wait_for_messages(user_id, timeout=WAIT)
+    assert answer["text"] in texts("utter_unsupported_content")

@@ -295,6 +295,13 @@ class FakeSlack:
             )
         return await _post(url, raw, {**signed, **(headers or {})})
 
+    async def post_command(self, url: str, fields: dict[str, str]) -> tuple[int, str]:
+        """Delivers a signed slash command (form fields, see ``Workspace.slash_command``)."""
+        raw = urlencode(fields)
+        return await _post(
+            url, raw, {"Content-Type": "application/x-www-form-urlencoded", **self.sign(raw)}
+        )
+
     async def post_interaction(self, url: str, payload: dict[str, Any]) -> tuple[int, str, float]:
         """Delivers a signed interaction (form field ``payload``); (status, body, seconds)."""
         raw = urlencode({"payload": json.dumps(payload)})

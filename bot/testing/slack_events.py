@@ -6,6 +6,7 @@ fake but well-formed. Used by :mod:`bot.testing.fake_slack`.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import time
 import uuid
@@ -53,6 +54,12 @@ class Workspace:
             "U0OUTSID01": ("Olly", "Olly Outsider"),
         }
     )
+
+    def dm_channel_of(self, user: str) -> str:
+        """The bot's DM channel with ``user`` (``conversations.open``)."""
+        if user == self.user_id:
+            return self.dm_channel
+        return "D" + hashlib.sha1(user.encode()).hexdigest()[:9].upper()
 
     def new_dm_channel(self) -> str:
         """A fresh DM channel id (one customer conversation per test)."""
@@ -114,6 +121,26 @@ class Workspace:
         event["type"] = "app_mention"
         event.pop("channel_type")
         return event
+
+    def slash_command(self, command: str, text: str = "", **extra: str) -> dict[str, str]:
+        """The form fields of a slash-command request, as Slack POSTs them
+        (``application/x-www-form-urlencoded``), typed in the customer's DM by default."""
+        return {
+            "token": "fake-verification-token",
+            "team_id": self.team_id,
+            "team_domain": "fake",
+            "channel_id": self.dm_channel,
+            "channel_name": "directmessage",
+            "user_id": self.user_id,
+            "user_name": "customer",
+            "command": command,
+            "text": text,
+            "api_app_id": self.app_id,
+            "is_enterprise_install": "false",
+            "response_url": "https://hooks.slack.com/commands/T0FAKE0001/1/fake",
+            "trigger_id": f"{next(_counter)}.{uuid.uuid4().hex[:12]}",
+            **extra,
+        }
 
     def file_share(self, text: str = "", *, channel_type: str = "im") -> dict[str, Any]:
         """A message with an uploaded file (subtype ``file_share``)."""

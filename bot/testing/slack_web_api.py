@@ -109,6 +109,15 @@ def chat_delete(w: Workspace, messages: Messages, params: dict[str, Any]) -> dic
     return {"ok": True, "channel": key[0], "ts": key[1]}
 
 
+def conversations_open(w: Workspace, messages: Messages, params: dict[str, Any]) -> dict[str, Any]:
+    """The bot's DM with one person (``users``): the workspace's DM for the customer, a
+    stable made-up id for anyone else."""
+    users = [u for u in str(params.get("users") or "").split(",") if u]
+    if len(users) != 1:
+        return {"ok": False, "error": "users_list_not_supplied" if not users else "not_supported"}
+    return {"ok": True, "channel": {"id": w.dm_channel_of(users[0])}}
+
+
 METHODS: dict[str, Method] = {
     "auth.test": auth_test,
     "chat.postMessage": chat_post_message,
@@ -117,4 +126,5 @@ METHODS: dict[str, Method] = {
     "users.info": users_info,
     "conversations.members": conversations_members,
     "chat.postEphemeral": chat_post_ephemeral,
+    "conversations.open": conversations_open,
 }

@@ -63,12 +63,20 @@ class BotApiSpec:
         fields = {f["name"]: f["types"] for f in self.methods.get(method, {}).get("fields", [])}
         return {k: _decode_form_value(v, fields.get(k, [])) for k, v in params.items()}
 
-    def validate_object(self, type_name: str, value: Any, path: str | None = None) -> list[str]:
-        """Violations of ``value`` as an instance of the spec type ``type_name``."""
-        return self._check(value, type_name, path or type_name)
+    def validate_object(
+        self, type_name: str, value: Any, path: str | None = None, *, strict: bool = True
+    ) -> list[str]:
+        """Violations of ``value`` as an instance of the spec type ``type_name``.
 
-    def _check_any(self, value: Any, type_names: list[str], path: str) -> list[str]:
-        attempts = [self._check(value, name, path) for name in type_names]
+        ``strict=False`` is for what Telegram itself sends: fields the current spec no
+        longer lists (``all_members_are_administrators``, kept by real clients and old
+        chats) are accepted; required fields and types are still checked."""
+        return self._check(value, type_name, path or type_name, strict)
+
+    def _check_any(
+        self, value: Any, type_names: list[str], path: str, strict: bool = True
+    ) -> list[str]:
+        attempts = [self._check(value, name, path, strict) for name in type_names]
         if any(not problems for problems in attempts):
             return []
         closest = min(attempts, key=len)
@@ -76,13 +84,15 @@ class BotApiSpec:
             return closest
         return [f"{path}: none of {' | '.join(type_names)} fits; closest: {closest[0]}"]
 
-    def _check(self, value: Any, type_name: str, path: str) -> list[str]:
+    def _check(self, value: Any, type_name: str, path: str, strict: bool = True) -> list[str]:
         if type_name.startswith("Array of "):
             if not isinstance(value, list):
                 return [f"{path}: expected {type_name}, got {type(value).__name__}"]
             inner = type_name.removeprefix("Array of ")
             return [
-                p for i, item in enumerate(value) for p in self._check(item, inner, f"{path}[{i}]")
+                p
+                for i, item in enumerate(value)
+                for p in self._check(item, inner, f"{path}[{i}]", strict)
             ]
         if type_name in _SCALARS:
             ok = _SCALARS[type_name](value)
@@ -93,7 +103,7 @@ class BotApiSpec:
         if spec is None:
             return [f"{path}: unknown type {type_name}"]
         if spec.get("subtypes"):
-            return self._check_any(value, spec["subtypes"], path)
+            return self._check_any(value, spec["subtypes"], path, strict)
         if not isinstance(value, Mapping):
             return [f"{path}: expected {type_name} object, got {type(value).__name__}"]
         fields = {f["name"]: f for f in spec.get("fields", [])}
@@ -104,9 +114,12 @@ class BotApiSpec:
         ]
         for name, item in value.items():
             if name not in fields:
-                problems.append(f"{path}: unknown field {name!r} for {type_name}")
+                if strict:
+                    problems.append(f"{path}: unknown field {name!r} for {type_name}")
             else:
-                problems.extend(self._check_any(item, fields[name]["types"], f"{path}.{name}"))
+                problems.extend(
+                    self._check_any(item, fields[name]["types"], f"{path}.{name}", strict)
+                )
         return problems
 
 

@@ -24,7 +24,8 @@ from bot.privacy.log_redaction import known_names
 from channels.slack.agent_desk import SlackAgents, display_name
 from channels.slack.bolt_app import build_app
 from channels.slack.config import SlackSettings, settings_from
-from channels.slack.inbound import Ignored, Inbound, from_click, from_event
+from channels.slack.ids import Conversation
+from channels.slack.inbound import Ignored, Inbound, from_click, from_command, from_event
 from channels.slack.outbound import CHANNEL, SlackOutput, call_with_retry
 from channels.slack.render import choice_mrkdwn, mark_choice
 from channels.slack.transports import SocketTransport, malformed, rejection
@@ -72,6 +73,16 @@ class SlackInput(InputChannel):
 
         @blueprint.route("/", methods=["GET"])  # type: ignore[untyped-decorator]
         async def health(_request: Request) -> HTTPResponse:
+            revoked = self._runtime.revoked if self._runtime is not None else None
+            if revoked is not None:  # the app was uninstalled or its token revoked
+                return response.json(
+                    {
+                        "status": "token_revoked",
+                        "reason": revoked,
+                        "transport": self.settings.transport,
+                    },
+                    status=503,
+                )
             return response.json({"status": "ok", "transport": self.settings.transport})
 
         @blueprint.route("/events", methods=["POST"])  # type: ignore[untyped-decorator]
@@ -128,6 +139,8 @@ class _Runtime:
         self.app = build_app(settings, self.client, store, self)
         self.http = AsyncSlackRequestHandler(self.app)
         self._socket: SocketTransport | None = None
+        #: why the bot token no longer works (``tokens_revoked`` / ``app_uninstalled``)
+        self.revoked: str | None = None
 
     async def start(self) -> None:
         # one HTTP session for every Web API call: slack_sdk otherwise opens a session and
@@ -150,6 +163,8 @@ class _Runtime:
     async def on_event(
         self, body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None
     ) -> None:
+        if self.revoked is not None:
+            return  # the token is dead: nothing can be answered
         if self.agents is not None and self.agents.owns(event.get("channel")):
             await self._agents_do(self.agents.on_event(event, bot_user_id))
             return  # the agents' channel never talks to Rasa
@@ -172,6 +187,41 @@ class _Runtime:
         )
         await self._forward(decision, turn)
 
+    async def on_command(self, body: dict[str, Any]) -> None:
+        """A slash command: answered in the customer's DM with the bot (opened if needed)."""
+        decision = from_command(body)
+        if isinstance(decision, Ignored):
+            logger.debug("ignoring a Slack slash command: %s", decision.reason)
+            return
+        if self.revoked is not None:
+            return
+        try:
+            opened = await self.client.conversations_open(users=decision.user)
+        except Exception as error:
+            logger.error("could not open the DM for a slash command (%s)", type(error).__name__)
+            return
+        channel = str((opened.get("channel") or {}).get("id") or "")
+        metadata = dict(decision.metadata)
+        metadata["slack"] = {**metadata["slack"], "channel": channel, "channel_type": "im"}
+        inbound = Inbound(Conversation(channel), decision.text, metadata, typed=False)
+        await self._forward(inbound, gate.command(decision.text))
+
+    async def on_revoked(self, event: dict[str, Any]) -> None:
+        """``app_uninstalled``, or ``tokens_revoked`` naming bot tokens: the token is dead,
+        so the Slack side stops calling the Web API (the health check says why)."""
+        kind = str(event.get("type"))
+        if kind == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
+            logger.info("Slack revoked user tokens only; the bot token still works")
+            return
+        if self.revoked is None:
+            self.revoked = kind
+            self.output.stop(kind)
+            logger.error(
+                "Slack %s: the bot token no longer works; this server stops posting to "
+                "Slack until it is reinstalled and restarted with a new token",
+                "uninstalled the app" if kind == "app_uninstalled" else "revoked the bot token",
+            )
+
     async def on_agent_click(self, body: dict[str, Any]) -> None:
         if self.agents is None:
             logger.warning("a handoff button click, but SLACK_AGENT_CHANNEL is not set")
@@ -186,6 +236,8 @@ class _Runtime:
             logger.exception("an agent's action in Slack failed")
 
     async def on_click(self, body: dict[str, Any]) -> None:
+        if self.revoked is not None:
+            return  # the token is dead: the message cannot be updated nor answered
         container = body.get("container") or {}
         if self.agents is not None and self.agents.owns(container.get("channel_id")):
             logger.warning("ignoring a customer button clicked in the agents' channel")

@@ -8,13 +8,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.commands import GREETING, command_text
 from channels.slack.config import Scope
 from channels.slack.ids import Conversation
 from channels.slack.render import BUTTON_ACTION
 
 # Rasa intent for content the bot cannot read (files, images); domain.yml answers it.
 UNSUPPORTED_CONTENT = "/unsupported_content"
-HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
+HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast", "me_message"}
+# A /me emote ("/me waves") is a social gesture: answered with the greeting, which asks
+# how the bot can help (the emote's words are kept in the metadata).
+EMOTE_SUBTYPE = "me_message"
+# Slash commands the app registers (channels.commands; declared in channels/slack/manifest.yml).
+# /start is Telegram's opening; "/help" is left to Slack's own help.
+SLASH_COMMANDS = ("human", "restart", "privacy", "forgetme", "cancel")
 _LINK = re.compile(r"<(?P<target>[^<>|]+)(?:\|(?P<label>[^<>]*))?>")
 _FILE_FIELDS = ("id", "name", "title", "mimetype", "filetype", "size", "url_private", "permalink")
 # Event fields that are strings when present (anything else: a malformed event, ignored)
@@ -119,6 +126,12 @@ def from_event(
             conversation, UNSUPPORTED_CONTENT, {"slack": slack}, only_if_known, typed=False
         )
     message = plain_text(text, bot_user_id)
+    if subtype == EMOTE_SUBTYPE:
+        slack.update(emote=message)
+        return Inbound(conversation, GREETING, {"slack": slack}, only_if_known, typed=False)
+    if not message and bot_user_id and f"<@{bot_user_id}>" in text:
+        slack.update(bare_mention=True)  # only "@bot": the customer says hello
+        return Inbound(conversation, GREETING, {"slack": slack}, only_if_known, typed=False)
     if not message:
         return Ignored("an empty message")
     return Inbound(conversation, message, {"slack": slack}, only_if_known)
@@ -149,3 +162,32 @@ def from_click(body: Mapping[str, Any]) -> tuple[Inbound, str] | Ignored:
     }
     conversation = Conversation(channel, message.get("thread_ts"))
     return Inbound(conversation, str(action["value"]), {"slack": slack}, typed=False), title
+
+
+@dataclass(frozen=True)
+class Command:
+    """A slash command for Rasa: ``text`` is the adapter's translation (trusted, never what
+    the customer typed); the answer goes to the customer's DM with the bot (``user``)."""
+
+    user: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def from_command(body: Mapping[str, Any]) -> Command | Ignored:
+    """A slash-command request (``application/x-www-form-urlencoded`` fields) for Rasa."""
+    name = str(body.get("command") or "")
+    translated = command_text(name)
+    if translated is None:
+        return Ignored(f"slash command {name!r} is not one of the bot's")
+    if not body.get("user_id"):
+        return Ignored("a slash command without a user")
+    slack = {
+        "team": body.get("team_id"),
+        "user": body["user_id"],
+        "command": name,
+        "command_args": str(body.get("text") or "").strip(),
+        "invoked_in": body.get("channel_id"),
+        "trigger_id": body.get("trigger_id"),
+    }
+    return Command(str(body["user_id"]), translated, {"slack": slack})

@@ -72,6 +72,11 @@ class SlackOutput(OutputChannel):
         self._client = client
         self._store = store
         self._seal = seal
+        self._stopped: str | None = None  # why posting stopped (a revoked token)
+
+    def stop(self, reason: str) -> None:
+        """No more Web API calls (the token is revoked); messages are recorded instead."""
+        self._stopped = reason
 
     @classmethod
     def name(cls) -> str:
@@ -93,6 +98,10 @@ class SlackOutput(OutputChannel):
         kwargs: dict[str, Any] = {"channel": conversation.channel, **payload}
         if conversation.thread_ts:
             kwargs["thread_ts"] = conversation.thread_ts
+        if self._stopped is not None:
+            await self._store.record_failure(CHANNEL, recipient_id, kwargs, self._stopped)
+            logger.info("not posting to Slack for %s: %s", recipient_id, self._stopped)
+            return
         try:
             await call_with_retry(
                 lambda: self._client.chat_postMessage(**kwargs), self._store, recipient_id, kwargs

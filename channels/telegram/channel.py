@@ -20,7 +20,7 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
 from bot.handoff.bot_failure import answer_failure
@@ -39,6 +39,7 @@ from channels.telegram.inbound import (
     from_callback,
     from_message,
 )
+from channels.telegram.lenient import LenientUpdates
 from channels.telegram.output import TelegramOutput
 from channels.telegram.payload_keys import PayloadKeys
 from channels.telegram.render import chosen_html
@@ -124,6 +125,10 @@ class TelegramInput(InputChannel):
             builder = builder.request(self._request)
         if self.settings.mode == "webhook":
             builder = builder.updater(None)
+        else:  # an update PTB cannot parse is repaired, never fetched forever
+            builder = builder.get_updates_request(
+                LenientUpdates(HTTPXRequest(connection_pool_size=1))
+            )
         application = self._built = builder.build()
         application.add_handler(TypeHandler(Update, self._on_update))
         application.add_error_handler(self._on_error)

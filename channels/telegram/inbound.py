@@ -13,21 +13,9 @@ from typing import Any
 
 from telegram import BotCommand, Message, MessageEntity, Update
 
+from channels.commands import COMMANDS, command_text
+
 PREFIX = "telegram"
-# Telegram command -> what Rasa receives (an intent, or Rasa's own /restart)
-COMMANDS = {
-    "start": "/greet",
-    "help": "/chitchat_capabilities",
-    "human": "/human_handoff",
-    "restart": "/restart",
-    "privacy": "/privacy",
-    "forgetme": "/forget_me",
-    "cancel": "/handoff_cancel",
-}
-# Commands that work but stay out of the menu (docs/personalisation.md)
-UNLISTED_COMMANDS = {
-    "link": "/link_account",
-}
 UNSUPPORTED_INTENT = "/unsupported_content"
 MAX_COMMAND_ARGS = 200  # characters of a command's arguments kept (a link code is 6)
 UNSUPPORTED_RESPONSE = "utter_unsupported_content"
@@ -42,6 +30,8 @@ MEDIA_KINDS = (
     "animation",
     "contact",
     "location",
+    "dice",  # a rolled die or dart: the same polite reply as a sticker
+    "poll",
 )
 _GROUP_TYPES = {"group", "supergroup"}
 _COMMAND = re.compile(
@@ -102,7 +92,7 @@ def from_message(message: Message, bot_id: int, username: str) -> Inbound | None
             return None  # a command for another bot in the group
         metadata["telegram"]["command"] = command.group("name").lower()
         name = command.group("name").lower()
-        translated = COMMANDS.get(name) or UNLISTED_COMMANDS.get(name)
+        translated = command_text(name)
         text = translated or text.lstrip("/")
         if command.group("args"):
             metadata["telegram"]["command_args"] = command.group("args")[:MAX_COMMAND_ARGS]
@@ -207,6 +197,8 @@ def _content(message: Message, kind: str) -> dict[str, Any]:
         "phone_number",
         "latitude",
         "longitude",
+        "value",
+        "question",
     )
     content = {"type": kind, **{k: data[k] for k in keep if k in data}}
     if message.caption:
