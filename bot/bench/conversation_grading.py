@@ -109,7 +109,9 @@ def check_turn(
     if expect.entry and not set(expect.entry) & set(seen.entries):
         reasons.append(f"expected entry {' or '.join(expect.entry)}, answered {answered}")
     if expect.entries and not _in_order(expect.entries, seen.entries):
-        reasons.append(f"expected entries {', '.join(expect.entries)} in order, answered {answered}")
+        reasons.append(
+            f"expected entries {', '.join(expect.entries)} in order, answered {answered}"
+        )
     if ANY_ENTRY in expect.not_entry and seen.entries:
         reasons.append(f"expected no FAQ answer, answered {answered}")
     if wrong := [e for e in expect.not_entry if e in seen.entries]:
@@ -126,7 +128,9 @@ def check_turn(
         reasons.append(f"reply repeats the secret {', '.join(repr(s) for s in leaked)}")
     if seen.handoff != expect.handoff:
         reasons.append(
-            "expected a handoff to a person" if expect.handoff else "handed to a person unexpectedly"
+            "expected a handoff to a person"
+            if expect.handoff
+            else "handed to a person unexpectedly"
         )
     if not expect.repeat_ok and (again := [p for p in paragraphs(seen.texts) if p in earlier]):
         reasons.append(f"repeats an earlier reply: {again[0][:60]!r}...")

@@ -284,6 +284,8 @@ async def _eventually(find: Callable[[], T | None]) -> T | None:
     """``find()``'s first non-None result within :data:`DELIVERY_TIMEOUT` (the message with
     the button may still be on its way to the platform)."""
     deadline = time.monotonic() + DELIVERY_TIMEOUT
-    while (found := find()) is None and time.monotonic() < deadline:
+    while True:
+        found = find()
+        if found is not None or time.monotonic() > deadline:
+            return found
         await asyncio.sleep(POLL_SECONDS)
-    return found

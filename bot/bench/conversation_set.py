@@ -179,11 +179,15 @@ def _scenario(path: Path, category: str, raw: Any) -> Scenario:
     scenario_id = raw.get("id")
     if not isinstance(scenario_id, str) or not _ID.match(scenario_id):
         raise ContentError(
-            path, line, f"scenario `id` must be lower-case letters, digits, - or _ (got {scenario_id!r})"
+            path,
+            line,
+            f"scenario `id` must be lower-case letters, digits, - or _ (got {scenario_id!r})",
         )
     turns = raw.get("turns")
     if not isinstance(turns, list) or not turns:
-        raise ContentError(path, line, f"scenario '{scenario_id}': `turns` must be a non-empty list")
+        raise ContentError(
+            path, line, f"scenario '{scenario_id}': `turns` must be a non-empty list"
+        )
     parsed = tuple(_turn(path, scenario_id, t, line) for t in turns)
     if parsed[0].click is not None:
         raise ContentError(
@@ -206,6 +210,10 @@ def _turn(path: Path, scenario_id: str, raw: Any, scenario_line: int | None) -> 
             path, line, f"scenario '{scenario_id}': a turn has exactly one of `say` or `click`"
         )
     for key, value in (("say", say), ("click", click)):
+        if isinstance(value, bool):  # YAML reads a bare yes / no / on / off as true or false
+            raise ContentError(
+                path, line, f"scenario '{scenario_id}': `{key}` is read as {value}: quote it"
+            )
         if value is not None and (not isinstance(value, str | int) or not str(value).strip()):
             raise ContentError(
                 path, line, f"scenario '{scenario_id}': `{key}` must be non-empty text"
@@ -221,7 +229,9 @@ def _turn(path: Path, scenario_id: str, raw: Any, scenario_line: int | None) -> 
     )
 
 
-def _expectation(path: Path, line: int | None, scenario_id: str, raw: dict[str, Any]) -> Expectation:
+def _expectation(
+    path: Path, line: int | None, scenario_id: str, raw: dict[str, Any]
+) -> Expectation:
     _no_unknown_keys(path, raw, _EXPECT_KEYS, f"`expect` of scenario '{scenario_id}'")
     for flag in ("handoff", "repeat_ok"):
         if flag in raw and not isinstance(raw[flag], bool):
@@ -256,7 +266,9 @@ def _strings(
     if value is None:
         return ()
     items = value if isinstance(value, list) else [value]
-    if not all(isinstance(i, str | int) and str(i).strip() for i in items):
+    if not all(
+        isinstance(i, str | int) and not isinstance(i, bool) and str(i).strip() for i in items
+    ):
         raise ContentError(
             path, line, f"scenario '{scenario_id}': `{key}` must be text or a list of texts"
         )
@@ -269,7 +281,8 @@ def _no_unknown_keys(path: Path, raw: dict[str, Any], allowed: Iterable[str], wh
         raise ContentError(
             path,
             line_of(raw),
-            f"unknown key(s) {', '.join(unknown)} in {where} (allowed: {', '.join(sorted(allowed))})",
+            f"unknown key(s) {', '.join(unknown)} in {where}"
+            f" (allowed: {', '.join(sorted(allowed))})",
         )
 
 

@@ -78,6 +78,7 @@ def sample(scenarios: Sequence[Scenario], share: float) -> list[Scenario]:
 async def play(
     channel: Channel,
     scenario: Scenario,
+    *,
     session: aiohttp.ClientSession,
     rasa_url: str,
     run: str,
@@ -115,6 +116,7 @@ async def play(
 async def play_all(
     channel: Channel,
     scenarios: Sequence[Scenario],
+    *,
     session: aiohttp.ClientSession,
     rasa_url: str,
     notices: tuple[str, ...],
@@ -125,7 +127,9 @@ async def play_all(
 
     async def one(scenario: Scenario) -> ScenarioVerdict:
         async with gate:
-            return await play(channel, scenario, session, rasa_url, run, notices)
+            return await play(
+                channel, scenario, session=session, rasa_url=rasa_url, run=run, notices=notices
+            )
 
     return list(await asyncio.gather(*(one(s) for s in scenarios)))
 
@@ -216,7 +220,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             started = time.monotonic()
             print(f"{name}: {len(chosen)} scenarios ...", flush=True)
             results[name] = await play_all(
-                routes[name], chosen, session, bot.rasa_url, notices, args.concurrency
+                routes[name],
+                chosen,
+                session=session,
+                rasa_url=bot.rasa_url,
+                notices=notices,
+                concurrency=args.concurrency,
             )
             passed = sum(v.passed for v in results[name])
             print(
