@@ -148,3 +148,10 @@ def test_what_the_bot_did_is_read_from_the_turn_events() -> None:
     assert button_payload(window, "Yes, that solved it") == "/resolution_confirmed"
     assert button_payload(window, "No") is None
     assert observe([USER, bot("Oops", "utter_bot_failure"), LISTEN]).error
+
+
+def test_the_menu_is_recognised_by_its_response_whatever_its_wording() -> None:
+    s = scenario(Expectation(menu=False))
+    menu = observe([USER, bot("Just to be sure: is it one of these?", "utter_clarify"), LISTEN])
+    assert menu.menu and reasons(s, menu) == ["turn 1 ('message 1'): answered with a menu"]
+    assert reasons(s, Observed(texts=("An answer.",))) == []

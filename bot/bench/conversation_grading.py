@@ -34,6 +34,7 @@ class Observed:
     texts: tuple[str, ...] = ()  # the bot's messages
     buttons: tuple[str, ...] = ()  # the titles of the buttons it offered
     handoff: bool = False  # it handed the conversation to a person
+    menu: bool = False  # it answered with the "Did you mean ...?" menu of entries
     delivered: bool = True  # the messages reached the platform (Slack, Telegram)
     error: str | None = None  # the turn could not be run (no answer, no such button)
 
@@ -131,6 +132,10 @@ def check_turn(
             "expected a handoff to a person"
             if expect.handoff
             else "handed to a person unexpectedly"
+        )
+    if expect.menu is not None and seen.menu != expect.menu:
+        reasons.append(
+            "expected the 'Did you mean ...?' menu" if expect.menu else "answered with a menu"
         )
     if not expect.repeat_ok and (again := [p for p in paragraphs(seen.texts) if p in earlier]):
         reasons.append(f"repeats an earlier reply: {again[0][:60]!r}...")

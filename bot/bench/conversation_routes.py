@@ -33,6 +33,8 @@ TURN_TIMEOUT = 45.0
 DELIVERY_TIMEOUT = 10.0
 POLL_SECONDS = 0.05
 FAILURE_RESPONSES = ("utter_bot_failure",)
+#: The clarification menu ("Did you mean one of these?" with entry buttons).
+MENU_RESPONSES = ("utter_clarify",)
 T = TypeVar("T")
 
 
@@ -85,7 +87,7 @@ def observe(window: Sequence[dict[str, Any]], notices: tuple[str, ...] = ()) -> 
     entries: list[str] = []
     texts: list[str] = []
     buttons: list[str] = []
-    handoff = failed = False
+    handoff = failed = menu = False
     for event in window[1:]:
         if event.get("event") != "bot":
             continue
@@ -96,6 +98,7 @@ def observe(window: Sequence[dict[str, Any]], notices: tuple[str, ...] = ()) -> 
         if action in HANDOVER_RESPONSES or (notices and text.startswith(notices)):
             handoff = True
         failed = failed or action in FAILURE_RESPONSES
+        menu = menu or action in MENU_RESPONSES
         if text:
             texts.append(text)
         buttons += [str(b.get("title")) for b in (event.get("data") or {}).get("buttons") or []]
@@ -105,6 +108,7 @@ def observe(window: Sequence[dict[str, Any]], notices: tuple[str, ...] = ()) -> 
         texts=tuple(texts),
         buttons=tuple(buttons),
         handoff=handoff,
+        menu=menu,
         error="the bot failed on this message (bot_failure)" if failed else None,
     )
 

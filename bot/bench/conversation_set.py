@@ -59,6 +59,7 @@ _EXPECT_KEYS = {
     "contains",
     "not_contains",
     "handoff",
+    "menu",
     "repeat_ok",
 }
 
@@ -78,6 +79,7 @@ class Expectation:
     contains: tuple[tuple[str, ...], ...] = ()
     not_contains: tuple[str, ...] = ()
     handoff: bool = False  # the bot hands the conversation to a person in this turn
+    menu: bool | None = None  # it answers with the "Did you mean ...?" menu (None: either)
     repeat_ok: bool = False  # the reply may repeat an earlier reply of the scenario
 
 
@@ -233,7 +235,7 @@ def _expectation(
     path: Path, line: int | None, scenario_id: str, raw: dict[str, Any]
 ) -> Expectation:
     _no_unknown_keys(path, raw, _EXPECT_KEYS, f"`expect` of scenario '{scenario_id}'")
-    for flag in ("handoff", "repeat_ok"):
+    for flag in ("handoff", "menu", "repeat_ok"):
         if flag in raw and not isinstance(raw[flag], bool):
             raise ContentError(
                 path, line, f"scenario '{scenario_id}': `{flag}` must be true or false"
@@ -255,6 +257,7 @@ def _expectation(
         contains=groups,
         not_contains=_strings(path, line, raw.get("not_contains"), "not_contains", scenario_id),
         handoff=bool(raw.get("handoff", False)),
+        menu=raw.get("menu"),
         repeat_ok=bool(raw.get("repeat_ok", False)),
     )
 
