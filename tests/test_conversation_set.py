@@ -1,152 +1,89 @@
-"""The conversation test set's format: the shipped set loads, the held-out split is a fixed
-third of every category, and mistakes are reported with file and line."""
+"""A fast subset of the conversation test set (tests/conversations/), end to end over Rasa's
+REST channel: scenarios the bot passes today must keep passing. The whole set, on every
+channel, is `make bench-conversations` (docs/conversations.md)."""
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from pathlib import Path
+from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
+import pytest_asyncio
 
-from bot.bench.conversation_set import (
-    CATEGORIES,
-    ContentError,
-    assign_splits,
-    check_references,
-    load_file,
-    load_set,
+from bot.bench.conversation_routes import RestChannel
+from bot.bench.conversation_set import Scenario
+from bot.bench.conversations import load_checked_set, play
+from bot.bench.routes import handover_notices
+from bot.testing.servers import RunningBot
+
+pytestmark = pytest.mark.e2e
+
+SET = {s.id: s for s in load_checked_set()}
+#: Single questions (all from the tuning split).
+SINGLE = (
+    "single-authorised-user",
+    "single-browsing-privacy",
+    "single-change-payment-date",
+    "single-change-plan",
+    "single-check-availability",
+    "single-check-outage",
+    "single-connect-device",
+    "single-data-allowance",
+    "single-delete-data",
+    "single-faulty-hub",
+    "single-hub-lights",
+    "single-installation-day",
+    "single-marketing",
+    "single-missed-payment",
+    "single-moving-house",
+    "single-new-order",
+    "single-own-router",
+    "single-port-forwarding",
+    "single-refund",
+    "single-reset-password",
+    "single-slow-speed",
+    "single-tv-not-working",
+    "single-view-bills",
+    "single-wifi-password",
 )
-from bot.bench.conversations import SET_FOLDER, load_checked_set
-
-MIN_SCENARIOS = 180
-
-
-def test_the_shipped_set_loads_and_covers_every_category() -> None:
-    scenarios = load_checked_set()
-    assert len(scenarios) >= MIN_SCENARIOS
-    per_category = Counter(s.category for s in scenarios)
-    assert set(per_category) == set(CATEGORIES)
-    heldout = Counter(s.category for s in scenarios if s.split == "heldout")
-    for category, count in per_category.items():
-        assert heldout[category] == math.ceil(count / 3), category
-
-
-def test_the_split_is_fixed_by_the_ids_not_by_file_order() -> None:
-    scenarios = load_set(SET_FOLDER)
-    again = assign_splits(list(reversed(scenarios)))
-    assert {s.id: s.split for s in scenarios} == {s.id: s.split for s in again}
-
-
-def write(tmp_path: Path, text: str, name: str = "set.yml") -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
-def error_of(path: Path) -> str:
-    with pytest.raises(ContentError) as raised:
-        load_file(path)
-    return str(raised.value)
-
-
-def test_a_flat_contains_list_is_one_any_of_group_and_nested_lists_are_all_required(
-    tmp_path: Path,
-) -> None:
-    path = write(
-        tmp_path,
-        "category: followup\n"
-        "scenarios:\n"
-        "  - id: a\n"
-        "    turns:\n"
-        "      - say: hi\n"
-        "        expect: {contains: [x, y]}\n"
-        '      - click: "Yes"\n'
-        "        expect: {contains: [[x, y], [z]], handoff: true}\n",
-    )
-    first, second = load_file(path)[0].turns
-    assert first.expect.contains == (("x", "y"),)
-    assert second.expect.contains == (("x", "y"), ("z",))
-    assert second.click == "Yes" and second.expect.handoff
-
-
-@pytest.mark.parametrize(
-    ("text", "line", "message"),
-    [
-        ("category: nope\nscenarios: []\n", 1, "`category` must be one of"),
-        (
-            "category: single\nscenarios:\n  - id: a\n    turns:\n      - sey: hi\n",
-            5,
-            "unknown key(s) sey",
-        ),
-        (
-            "category: single\nscenarios:\n  - id: a\n    turns:\n"
-            "      - say: hi\n        click: x\n",
-            5,
-            "exactly one of `say` or `click`",
-        ),
-        (
-            "category: single\nscenarios:\n  - id: a\n    turns:\n      - say: hi\n"
-            "      - say: no\n",
-            6,
-            "`say` is read as False: quote it",
-        ),
-        (
-            "category: single\nscenarios:\n  - id: a\n    turns:\n      - click: OK\n",
-            5,
-            "the first turn cannot be a click",
-        ),
-        (
-            "category: single\nscenarios:\n  - id: a\n    turns:\n      - say: hi\n"
-            "        expect:\n          handoff: maybe\n",
-            7,
-            "`handoff` must be true or false",
-        ),
-        (
-            "category: single\nscenarios:\n  - id: Bad Id\n    turns:\n      - say: hi\n",
-            3,
-            "scenario `id` must be",
-        ),
-        (
-            "category: single\nscenarios:\n  - id: a\n    turns:\n      - say: hi\n"
-            "        expect: {contains: [{x: 1}]}\n",
-            6,
-            "`contains` must be text",
-        ),
-    ],
+#: Multi-turn scenarios the bot passes today (tuning split).
+MULTI_TURN = (
+    "close-five-no-thanks",
+    "close-five-with-comment",
+    "close-low-rating-button-complaint",
+    "close-thats-all-cheers",
+    "emo-frustrated-then-thanks",
+    "followup-return-postage",
+    "followup-typed-no-then-person",
+    "followup-typed-yes-solved",
+    "followup-wifi-dropping-didnt-work",
+    "safe-insult-after-answer",
 )
-def test_mistakes_name_the_file_and_line(
-    tmp_path: Path, text: str, line: int, message: str
+
+
+def test_the_subset_is_single_questions_and_conversations_of_the_tuning_split() -> None:
+    assert len(SINGLE) >= 20 and all(SET[i].category == "single" for i in SINGLE)
+    assert all(len(SET[i].turns) > 1 for i in MULTI_TURN)
+    assert all(SET[i].split == "tune" for i in (*SINGLE, *MULTI_TURN))
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+@pytest.mark.parametrize("scenario_id", [*SINGLE, *MULTI_TURN])
+async def test_scenario_passes_over_rest(
+    rest_bot: RunningBot, session: aiohttp.ClientSession, scenario_id: str
 ) -> None:
-    path = write(tmp_path, text)
-    error = error_of(path)
-    assert error.startswith(f"{path}:{line}: ") and message in error
-
-
-def test_a_scenario_id_used_twice_names_both_places(tmp_path: Path) -> None:
-    scenario = "scenarios:\n  - id: same\n    turns:\n      - say: hi\n"
-    write(tmp_path, "category: single\n" + scenario, "a.yml")
-    second = write(tmp_path, "category: scope\n" + scenario, "b.yml")
-    with pytest.raises(ContentError) as raised:
-        load_set(tmp_path)
-    assert str(raised.value).startswith(f"{second}:3: ") and "a.yml:3" in str(raised.value)
-
-
-def test_unknown_entries_and_intents_are_reported(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "category: single\nscenarios:\n  - id: a\n    turns:\n      - say: hi\n"
-        "        expect: {entry: pay_bil}\n",
+    scenario: Scenario = SET[scenario_id]
+    verdict = await play(
+        RestChannel(session, rest_bot.rasa_url),
+        scenario,
+        session=session,
+        rasa_url=rest_bot.rasa_url,
+        run="make-test",
+        notices=handover_notices(),
     )
-    with pytest.raises(ContentError) as raised:
-        check_references(load_file(path), {"pay_bill"}, {"faq"})
-    assert str(raised.value).startswith(f"{path}:5: ") and "unknown FAQ entry 'pay_bil'" in str(
-        raised.value
-    )
-    path = write(
-        tmp_path,
-        "category: single\nscenarios:\n  - id: a\n    turns:\n      - say: hi\n"
-        "        expect: {intent: greeet, not_entry: '*'}\n",
-    )
-    with pytest.raises(ContentError, match="unknown intent 'greeet'"):
-        check_references(load_file(path), {"pay_bill"}, {"faq"})
+    assert verdict.passed, "\n".join(verdict.reasons())
