@@ -126,6 +126,7 @@ class Channel(Protocol):
     """A way a customer reaches the bot."""
 
     name: str
+    platform: bool  # answers go to a (fake) platform, where their arrival can be checked
 
     def sender_id(self, conversation: str) -> str:
         """The tracker's id of the conversation."""
@@ -141,6 +142,7 @@ class Channel(Protocol):
 
 class RestChannel:
     name = "rest"
+    platform = False  # the answer is the HTTP response itself
 
     def __init__(self, session: aiohttp.ClientSession, rasa_url: str) -> None:
         self._session, self._url = session, rasa_url
@@ -165,6 +167,7 @@ class SlackChannel:
     """Signed Events API messages in a DM; buttons clicked as ``block_actions``."""
 
     name = "slack"
+    platform = True
 
     def __init__(self, fake: FakeSlack, rasa_url: str) -> None:
         self._fake, self._url = fake, f"{rasa_url}/webhooks/slack/events"
@@ -215,10 +218,11 @@ class TelegramChannel:
     """Updates posted to the webhook; buttons pressed as callback queries."""
 
     name = "telegram"
-    _update_ids = itertools.count(2 * 10**9)
+    platform = True
 
     def __init__(self, fake: FakeTelegram) -> None:
         self._fake = fake
+        self._update_ids = itertools.count(2 * 10**9)  # clear of the fake's own numbering
 
     def sender_id(self, conversation: str) -> str:
         return f"telegram:{_number(conversation)}"
@@ -274,7 +278,7 @@ async def finished_turn(
 
 async def delivered(channel: Channel, conversation: str, before: int) -> bool:
     """Whether the platform received a message for the conversation since ``before``."""
-    if channel.name == "rest":
+    if not channel.platform:
         return True
     deadline = time.monotonic() + DELIVERY_TIMEOUT
     while channel.mark(conversation) <= before:

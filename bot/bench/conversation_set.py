@@ -10,7 +10,7 @@ One file per category::
           - say: how can I pay my bill?
             expect: {entry: pay_bill}
           - say: and from the app?
-            expect: {contains: [pay now], not_contains: [did you mean]}
+            expect: {contains: [pay now], menu: false}
 
 docs/conversations.md describes every key.
 """
