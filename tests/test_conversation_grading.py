@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.bench.conversation_grading import Observed, grade
+from bot.bench.conversation_grading import Observed, ScenarioVerdict, grade
 from bot.bench.conversation_routes import button_payload, observe, turn_events
 from bot.bench.conversation_set import Expectation, Scenario, Turn
+from bot.bench.conversations import agreement, load_checked_set, sample, summarise
 
 ANSWER = (
     "There are a few easy ways to pay your bill:\n\n1. **Direct Debit** (recommended): your"
@@ -155,3 +156,40 @@ def test_the_menu_is_recognised_by_its_response_whatever_its_wording() -> None:
     menu = observe([USER, bot("Just to be sure: is it one of these?", "utter_clarify"), LISTEN])
     assert menu.menu and reasons(s, menu) == ["turn 1 ('message 1'): answered with a menu"]
     assert reasons(s, Observed(texts=("An answer.",))) == []
+
+
+def verdict(scenario_id: str, category: str, split: str, passed: bool) -> ScenarioVerdict:
+    s = Scenario(scenario_id, category, (Turn("hi", None, Expectation()),), split)
+    return grade(s, [Observed(texts=("hello",) if passed else ())])
+
+
+def test_pass_rates_are_counted_per_category_and_split() -> None:
+    table = summarise(
+        [
+            verdict("a", "safety", "tune", True),
+            verdict("b", "safety", "tune", False),
+            verdict("c", "safety", "heldout", True),
+            verdict("d", "scope", "heldout", False),
+        ]
+    )
+    assert table["safety"]["tune"] == {"passed": 1, "total": 2, "rate": 0.5}
+    assert table["safety"]["heldout"]["rate"] == 1.0 and "tune" not in table["scope"]
+    assert table["all"]["all"] == {"passed": 2, "total": 4, "rate": 0.5}
+
+
+def test_scenarios_judged_differently_by_channel_are_named() -> None:
+    same = agreement(
+        {
+            "rest": [verdict("a", "single", "tune", True), verdict("b", "single", "tune", True)],
+            "slack": [verdict("a", "single", "tune", True), verdict("b", "single", "tune", False)],
+        }
+    )
+    assert same == {"compared": 2, "differ": ["b"]}
+
+
+def test_a_sample_keeps_a_share_of_every_category_and_split() -> None:
+    scenarios = load_checked_set()
+    chosen = sample(scenarios, 0.34)
+    assert len(chosen) < len(scenarios) / 2
+    assert {(s.category, s.split) for s in chosen} == {(s.category, s.split) for s in scenarios}
+    assert chosen == sample(scenarios, 0.34)
