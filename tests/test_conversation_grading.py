@@ -8,7 +8,14 @@ from typing import Any
 from bot.bench.conversation_grading import Observed, ScenarioVerdict, grade
 from bot.bench.conversation_routes import button_payload, observe, turn_events
 from bot.bench.conversation_set import Expectation, Scenario, Turn
-from bot.bench.conversations import agreement, load_checked_set, sample, summarise
+from bot.bench.conversations import (
+    REPLY_EXCERPT_CHARS,
+    agreement,
+    load_checked_set,
+    sample,
+    summarise,
+    verdict_json,
+)
 
 ANSWER = (
     "There are a few easy ways to pay your bill:\n\n1. **Direct Debit** (recommended): your"
@@ -193,3 +200,11 @@ def test_a_sample_keeps_a_share_of_every_category_and_split() -> None:
     assert len(chosen) < len(scenarios) / 2
     assert {(s.category, s.split) for s in chosen} == {(s.category, s.split) for s in scenarios}
     assert chosen == sample(scenarios, 0.34)
+
+
+def test_a_failing_scenario_reports_what_the_bot_said_in_each_turn() -> None:
+    s = scenario(Expectation(entry=("pay_bill",)))
+    failed = grade(s, [Observed(intent="faq", entries=("view_bills",), texts=("x" * 500,))])
+    [turn] = verdict_json(failed)["turns"]
+    assert turn["entries"] == ["view_bills"] and len(turn["reply"][0]) == REPLY_EXCERPT_CHARS
+    assert "turns" not in verdict_json(grade(s, [Observed(entries=("pay_bill",), texts=("a",))]))

@@ -54,6 +54,7 @@ class TurnVerdict:
 class ScenarioVerdict:
     scenario: Scenario
     turns: list[TurnVerdict]
+    observed: list[Observed | None] = field(default_factory=list)  # what the bot did
 
     @property
     def passed(self) -> bool:
@@ -96,7 +97,7 @@ def grade(scenario: Scenario, observed: Sequence[Observed | None]) -> ScenarioVe
         earlier.update(paragraphs(seen.texts))
         if seen.handoff and handed_over_at is None:
             handed_over_at = number
-    return ScenarioVerdict(scenario, verdicts)
+    return ScenarioVerdict(scenario, verdicts, list(observed))
 
 
 def check_turn(

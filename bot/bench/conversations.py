@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -186,14 +187,36 @@ def print_table(summaries: dict[str, dict[str, dict[str, dict[str, Any]]]]) -> N
         print(f"| {category} | " + " | ".join(cells) + " |")
 
 
+#: How much of each reply a failing scenario's JSON keeps (enough to see which answer).
+REPLY_EXCERPT_CHARS = 160
+
+
 def verdict_json(v: ScenarioVerdict) -> dict[str, Any]:
-    return {
+    """The verdict; a failing scenario also shows what the bot did in each turn."""
+    result: dict[str, Any] = {
         "id": v.scenario.id,
         "category": v.scenario.category,
         "split": v.scenario.split,
         "passed": v.passed,
         "reasons": v.reasons(),
     }
+    if not v.passed:
+        result["turns"] = [
+            None
+            if seen is None
+            else {
+                "said": turn.label,
+                "intent": seen.intent,
+                "entries": list(seen.entries),
+                "reply": [t[:REPLY_EXCERPT_CHARS] for t in seen.texts],
+                "buttons": list(seen.buttons),
+                "handoff": seen.handoff,
+                "menu": seen.menu,
+                "error": seen.error,
+            }
+            for turn, seen in itertools.zip_longest(v.scenario.turns, v.observed)
+        ]
+    return result
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
