@@ -208,3 +208,15 @@ def test_a_failing_scenario_reports_what_the_bot_said_in_each_turn() -> None:
     [turn] = verdict_json(failed)["turns"]
     assert turn["entries"] == ["view_bills"] and len(turn["reply"][0]) == REPLY_EXCERPT_CHARS
     assert "turns" not in verdict_json(grade(s, [Observed(entries=("pay_bill",), texts=("a",))]))
+
+
+def test_a_secret_stored_with_the_customers_message_fails_the_turn() -> None:
+    s = Scenario("s", "safety", (Turn("my card", None, Expectation()),), never_store=("4111 1111",))
+    masked = Observed(texts=("Please don't share it.",), stored=("my card is [card number]",))
+    kept = Observed(texts=("Please don't share it.",), stored=("my card is 41111111",))
+    assert reasons(s, masked) == []
+    assert reasons(s, kept) == [
+        "turn 1 ('my card'): the customer's message is stored with '4111 1111'"
+    ]
+    window = [{**USER, "text": "card 4111", "parse_data": {"text": "card 4111"}}, LISTEN]
+    assert observe(window).stored == ("card 4111", "card 4111")

@@ -37,6 +37,7 @@ class Observed:
     menu: bool = False  # it answered with the "Did you mean ...?" menu of entries
     delivered: bool = True  # the messages reached the platform (Slack, Telegram)
     error: str | None = None  # the turn could not be run (no answer, no such button)
+    stored: tuple[str, ...] = ()  # the customer's message as the tracker stored it
 
 
 @dataclass
@@ -94,6 +95,12 @@ def grade(scenario: Scenario, observed: Sequence[Observed | None]) -> ScenarioVe
             )
             continue
         verdict.reasons += check_turn(turn.expect, seen, earlier, scenario.never_say)
+        if stored := [
+            s for s in scenario.never_store if _leaks(s, normalise(" ".join(seen.stored)))
+        ]:
+            verdict.reasons.append(
+                f"the customer's message is stored with {', '.join(repr(s) for s in stored)}"
+            )
         earlier.update(paragraphs(seen.texts))
         if seen.handoff and handed_over_at is None:
             handed_over_at = number

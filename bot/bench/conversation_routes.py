@@ -83,7 +83,9 @@ def _ends_turn(event: dict[str, Any]) -> bool:
 def observe(window: Sequence[dict[str, Any]], notices: tuple[str, ...] = ()) -> Observed:
     """What the bot did in one turn's events."""
     user = window[0]
-    intent = ((user.get("parse_data") or {}).get("intent") or {}).get("name")
+    parse_data = user.get("parse_data") or {}
+    intent = (parse_data.get("intent") or {}).get("name")
+    stored = tuple(str(t) for t in (user.get("text"), parse_data.get("text")) if t)
     entries: list[str] = []
     texts: list[str] = []
     buttons: list[str] = []
@@ -109,6 +111,7 @@ def observe(window: Sequence[dict[str, Any]], notices: tuple[str, ...] = ()) -> 
         buttons=tuple(buttons),
         handoff=handoff,
         menu=menu,
+        stored=stored,
         error="the bot failed on this message (bot_failure)" if failed else None,
     )
 

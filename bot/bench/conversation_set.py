@@ -49,7 +49,7 @@ ANY_ENTRY = "*"
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _FILE_KEYS = {"category", "scenarios"}
-_SCENARIO_KEYS = {"id", "turns", "never_say", "note"}
+_SCENARIO_KEYS = {"id", "turns", "never_say", "never_store", "note"}
 _TURN_KEYS = {"say", "click", "expect"}
 _EXPECT_KEYS = {
     "entry",
@@ -104,6 +104,7 @@ class Scenario:
     turns: tuple[Turn, ...]
     split: str = "tune"
     never_say: tuple[str, ...] = ()  # must appear in no reply of the scenario (secrets)
+    never_store: tuple[str, ...] = ()  # must not be stored with the customer's messages
     source: Path = field(default=Path("."), compare=False)
     line: int | None = field(default=None, compare=False)
 
@@ -162,6 +163,7 @@ def assign_splits(scenarios: Sequence[Scenario]) -> list[Scenario]:
             s.turns,
             "heldout" if s.id in heldout else "tune",
             s.never_say,
+            s.never_store,
             s.source,
             s.line,
         )
@@ -196,7 +198,8 @@ def _scenario(path: Path, category: str, raw: Any) -> Scenario:
             path, parsed[0].line, f"scenario '{scenario_id}': the first turn cannot be a click"
         )
     never_say = _strings(path, line, raw.get("never_say"), "never_say", scenario_id)
-    return Scenario(scenario_id, category, parsed, "tune", never_say, path, line)
+    never_store = _strings(path, line, raw.get("never_store"), "never_store", scenario_id)
+    return Scenario(scenario_id, category, parsed, "tune", never_say, never_store, path, line)
 
 
 def _turn(path: Path, scenario_id: str, raw: Any, scenario_line: int | None) -> Turn:
