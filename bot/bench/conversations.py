@@ -45,6 +45,8 @@ from bot.testing.servers import PROJECT_ROOT
 
 SET_FOLDER = PROJECT_ROOT / "tests" / "conversations"
 OUT = PROJECT_ROOT / ".state" / "bench" / "conversations.json"
+#: The bot's stores for a run (fresh each run; apart from `make bench-channels`' own).
+STATE_FOLDER = PROJECT_ROOT / ".state" / "bench" / "conversations"
 CHANNELS = ("rest", "slack", "telegram")
 #: Scenarios played at once per channel (each is its own customer; Rasa serialises turns
 #: of one conversation, not of different ones).
@@ -231,7 +233,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     async with AsyncExitStack() as stack:
         from bot.bench.project import project_bot
 
-        bot, slack, telegram, _ = await stack.enter_async_context(project_bot())
+        bot, slack, telegram, _ = await stack.enter_async_context(project_bot(STATE_FOLDER))
         session = await stack.enter_async_context(aiohttp.ClientSession())
         routes: dict[str, Channel] = {
             "rest": RestChannel(session, bot.rasa_url),
