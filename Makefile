@@ -130,3 +130,7 @@ bench-sentiment: $(BIN)/.installed ## Sentiment/irony benchmark beside VADER (.s
 .PHONY: bench-channels
 bench-channels: train ## Slack/Telegram routes vs Rasa's REST channel and stock `rasa init`, on loopback
 	$(PY) -m bot.bench.channels
+
+.PHONY: bench-conversations
+bench-conversations: train ## The conversation test set over REST, Slack and Telegram (.state/bench/conversations.json)
+	$(PY) -m bot.bench.conversations
