@@ -79,10 +79,10 @@ async def test_scenario_passes_over_rest(
 ) -> None:
     scenario: Scenario = SET[scenario_id]
     verdict = await play(
-        RestChannel(session, rest_bot.rasa_url),
+        RestChannel(session, rest_bot),
         scenario,
         session=session,
-        rasa_url=rest_bot.rasa_url,
+        bot=rest_bot,
         run="make-test",
         notices=handover_notices(),
     )

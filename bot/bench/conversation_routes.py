@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -24,9 +23,8 @@ from bot.bench.conversation_grading import Observed
 from bot.bench.routes import HANDOVER_RESPONSES
 from bot.testing.fake_slack import FakeSlack
 from bot.testing.fake_telegram import FakeTelegram
+from bot.testing.servers import RunningBot
 
-#: Rasa's API token (passed as ``?token=``), when the server requires one.
-RASA_TOKEN_ENV = "BOT_RASA_TOKEN"
 #: How long a turn may take until the tracker shows the bot listening again.
 TURN_TIMEOUT = 45.0
 #: How long after the tracker's turn ends the answer may take to reach the platform.
@@ -43,19 +41,13 @@ def _number(conversation: str, space: int = 10**8) -> int:
     return zlib.crc32(conversation.encode()) % space + 1
 
 
-def rest_sender_id(sender: str) -> str:
-    """The tracker's id for a REST conversation (REST senders may be namespaced later)."""
-    return sender
-
-
 async def tracker_events(
-    session: aiohttp.ClientSession, rasa_url: str, sender_id: str
+    session: aiohttp.ClientSession, bot: RunningBot, sender_id: str
 ) -> list[dict[str, Any]]:
-    """The conversation's events from Rasa's HTTP API (the only place the runner reads
-    Rasa's state: adapt here when the API's authentication or ids change)."""
-    params = {"token": token} if (token := os.environ.get(RASA_TOKEN_ENV)) else {}
-    url = f"{rasa_url}/conversations/{quote(sender_id, safe='')}/tracker"
-    async with session.get(url, params=params) as response:
+    """The conversation's events from Rasa's HTTP API, with its token (the only place the
+    runner reads Rasa's state)."""
+    url = f"{bot.rasa_url}/conversations/{quote(sender_id, safe='')}/tracker"
+    async with session.get(url, params=bot.api_params) as response:
         response.raise_for_status()
         tracker: dict[str, Any] = await response.json()
     return list(tracker.get("events") or [])
@@ -147,23 +139,29 @@ class RestChannel:
     name = "rest"
     platform = False  # the answer is the HTTP response itself
 
-    def __init__(self, session: aiohttp.ClientSession, rasa_url: str) -> None:
-        self._session, self._url = session, rasa_url
+    def __init__(self, session: aiohttp.ClientSession, bot: RunningBot) -> None:
+        self._session, self._bot = session, bot
 
     def sender_id(self, conversation: str) -> str:
-        return rest_sender_id(conversation)
+        return self._bot.rest_conversation(conversation)
 
     def mark(self, conversation: str) -> int:
         return 0
 
     async def say(self, conversation: str, text: str) -> None:
         body = {"sender": conversation, "message": text}
-        async with self._session.post(f"{self._url}/webhooks/rest/webhook", json=body) as reply:
+        async with self._session.post(
+            f"{self._bot.rasa_url}/webhooks/rest/webhook",
+            json=body,
+            headers=self._bot.rest_headers,
+        ) as reply:
             reply.raise_for_status()
             await reply.read()
 
     async def click(self, conversation: str, title: str, payload: str) -> None:
-        await self.say(conversation, payload)  # what a REST client sends for a button
+        # what a REST client sends for a button: its payload as the bot sent it (sealed to
+        # this conversation; the runner reads payloads from the tracker, where they are not)
+        await self.say(conversation, self._bot.sealed(conversation, payload))
 
 
 class SlackChannel:
@@ -261,13 +259,13 @@ class TelegramChannel:
 
 
 async def finished_turn(
-    session: aiohttp.ClientSession, rasa_url: str, sender_id: str, turn: int
+    session: aiohttp.ClientSession, bot: RunningBot, sender_id: str, turn: int
 ) -> list[dict[str, Any]]:
     """Waits until the bot has answered the ``turn``-th message; returns the turn's events."""
     deadline = time.monotonic() + TURN_TIMEOUT
     while True:
         try:
-            window = turn_events(await tracker_events(session, rasa_url, sender_id), turn)
+            window = turn_events(await tracker_events(session, bot, sender_id), turn)
         except aiohttp.ClientResponseError as error:
             if error.status != 404:
                 raise

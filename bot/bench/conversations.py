@@ -41,7 +41,7 @@ from bot.bench.conversation_routes import (
 from bot.bench.conversation_set import CATEGORIES, SPLITS, Scenario, check_references, load_set
 from bot.bench.routes import handover_notices
 from bot.faq.knowledge_base import load_knowledge_base
-from bot.testing.servers import PROJECT_ROOT
+from bot.testing.servers import PROJECT_ROOT, RunningBot
 
 SET_FOLDER = PROJECT_ROOT / "tests" / "conversations"
 OUT = PROJECT_ROOT / ".state" / "bench" / "conversations.json"
@@ -83,7 +83,7 @@ async def play(
     scenario: Scenario,
     *,
     session: aiohttp.ClientSession,
-    rasa_url: str,
+    bot: RunningBot,
     run: str,
     notices: tuple[str, ...] = (),
 ) -> ScenarioVerdict:
@@ -104,7 +104,7 @@ async def play(
                 await channel.click(conversation, turn.click, payload)
             else:
                 await channel.say(conversation, str(turn.say))
-            previous = await finished_turn(session, rasa_url, sender, number)
+            previous = await finished_turn(session, bot, sender, number)
             seen = observe(previous, notices)
             seen = replace(seen, delivered=await delivered(channel, conversation, before))
         except Exception as error:  # a turn that cannot run fails, the benchmark goes on
@@ -121,7 +121,7 @@ async def play_all(
     scenarios: Sequence[Scenario],
     *,
     session: aiohttp.ClientSession,
-    rasa_url: str,
+    bot: RunningBot,
     notices: tuple[str, ...],
     concurrency: int = CONCURRENCY,
 ) -> list[ScenarioVerdict]:
@@ -130,9 +130,7 @@ async def play_all(
 
     async def one(scenario: Scenario) -> ScenarioVerdict:
         async with gate:
-            return await play(
-                channel, scenario, session=session, rasa_url=rasa_url, run=run, notices=notices
-            )
+            return await play(channel, scenario, session=session, bot=bot, run=run, notices=notices)
 
     return list(await asyncio.gather(*(one(s) for s in scenarios)))
 
@@ -236,7 +234,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         bot, slack, telegram, _ = await stack.enter_async_context(project_bot(STATE_FOLDER))
         session = await stack.enter_async_context(aiohttp.ClientSession())
         routes: dict[str, Channel] = {
-            "rest": RestChannel(session, bot.rasa_url),
+            "rest": RestChannel(session, bot),
             "slack": SlackChannel(slack, bot.rasa_url),
             "telegram": TelegramChannel(telegram),
         }
@@ -248,7 +246,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 routes[name],
                 chosen,
                 session=session,
-                rasa_url=bot.rasa_url,
+                bot=bot,
                 notices=notices,
                 concurrency=args.concurrency,
             )
