@@ -270,7 +270,7 @@ async def ticket_state(pings: AgentPings, sender: str, state: str) -> dict[str, 
             ticket = ping["ticket"]
             if (
                 ping["event"] == "ticket_changed"
-                and ticket["conversation_id"] == sender
+                and ticket["conversation_id"] == RunningBot.rest_conversation(sender)
                 and ticket["state"] == state
             ):
                 return ping
@@ -333,9 +333,10 @@ async def test_restart_during_a_handoff_closes_the_ticket_and_does_not_escalate_
     answers = [m.get("text") for m in await say(bot, sender, "hello")]
     assert any(said(a, "utter_greet") for a in answers), answers
     opened = [p for p in pings.received if p["event"] == "ticket_opened"]
-    assert [p["ticket"]["id"] for p in opened if p["ticket"]["conversation_id"] == sender] == [
-        ticket_id
-    ]
+    conversation = RunningBot.rest_conversation(sender)
+    assert [
+        p["ticket"]["id"] for p in opened if p["ticket"]["conversation_id"] == conversation
+    ] == [ticket_id]
 
 
 async def test_leaving_a_message_becomes_a_callback_request_agents_see(
@@ -343,11 +344,11 @@ async def test_leaving_a_message_becomes_a_callback_request_agents_see(
 ) -> None:
     sender, ticket_id = await escalated(bot, pings)
     await say(bot, sender, bot.sealed(sender, "/handoff_leave_message"))  # its button
-    ping = await pings.wait_for("callback_requested", sender)
+    ping = await pings.wait_for("callback_requested", RunningBot.rest_conversation(sender))
     assert ping["ticket"]["id"] == ticket_id
     await handed_back_said(bot, sender, "utter_handoff_leave_message")
     await say(bot, sender, "please call me back about my bill")
-    relayed = await pings.wait_for("customer_said", sender)
+    relayed = await pings.wait_for("customer_said", RunningBot.rest_conversation(sender))
     assert relayed["text"] == "please call me back about my bill"
 
 
@@ -399,8 +400,10 @@ async def test_an_unclaimed_ticket_expires_honestly_and_a_message_can_be_left(
     leave = bot.sealed(sender, "/handoff_leave_message")  # the button on the expiry message
     answers = [m.get("text") for m in await say(bot, sender, leave)]
     assert any(said(a, "utter_handoff_leave_message") for a in answers), answers
-    reopened = await store.find_open(sender)
+    reopened = await store.find_open(RunningBot.rest_conversation(sender))
     assert reopened is not None and reopened.id != ticket_id
     assert [e.event for e in await store.history(reopened.id)][-1] == "callback_requested"
-    assert (await pings.wait_for("callback_requested", sender))["ticket"]["id"] == reopened.id
+    assert (await pings.wait_for("callback_requested", RunningBot.rest_conversation(sender)))[
+        "ticket"
+    ]["id"] == reopened.id
     await store.close()

@@ -21,7 +21,6 @@ from bot.handoff.config import CONFIG_PATH_VARIABLE, load_handoff_config
 from bot.handoff.desk import Agent, AgentDesk
 from bot.handoff.escalation import format_opening
 from bot.handoff.notifier import LogNotifier
-from bot.handoff.rasa_api import RasaConversations
 from bot.handoff.schedule import WEEKDAYS
 from bot.handoff.sqlite_store import SqliteTicketStore
 from bot.handoff.texts import domain_texts
@@ -95,14 +94,16 @@ async def say(bot: RunningBot, sender: str, text: str) -> list[str]:
     async with (
         aiohttp.ClientSession() as session,
         session.post(
-            f"{bot.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+            f"{bot.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            headers=bot.rest_headers,
         ) as reply,
     ):
         return [str(m.get("text")) for m in await reply.json()]
 
 
 async def events(bot: RunningBot, sender: str) -> list[dict[str, Any]]:
-    return list((await RasaConversations(bot.rasa_url).tracker(sender))["events"])
+    return list((await bot.conversations().tracker(bot.rest_conversation(sender)))["events"])
 
 
 async def test_the_customer_hears_when_a_person_can_reply_and_keeps_using_the_bot(
@@ -115,20 +116,22 @@ async def test_the_customer_hears_when_a_person_can_reply_and_keeps_using_the_bo
     opening = hours.next_opening(datetime.now(timezone.utc))
     assert format_opening(opening) in closed  # e.g. "Thursday at 12:00 (GMT)"
     assert opening - datetime.now(timezone.utc) > timedelta(days=1)
-    await pings.wait_for("ticket_opened", sender)
+    await pings.wait_for("ticket_opened", RunningBot.rest_conversation(sender))
     assert not [e for e in await events(bot, sender) if e["event"] == "pause"]
 
     answers = await say(bot, sender, "how do I reset my router?")
     assert answers, "the bot answers while the team is away"
-    relayed = await pings.wait_for("customer_said", sender)  # and the agents see it later
+    relayed = await pings.wait_for(
+        "customer_said", RunningBot.rest_conversation(sender)
+    )  # and the agents see it later
     assert relayed["text"] == "how do I reset my router?"
 
     store = SqliteTicketStore(bot.state / "bot.db")
-    ticket = await store.find_open(sender)
+    ticket = await store.find_open(RunningBot.rest_conversation(sender))
     assert ticket is not None and ticket.state.value == "queued"  # it waits for the agents
     desk = AgentDesk(
         store,
-        RasaConversations(bot.rasa_url),
+        bot.conversations(),
         LogNotifier(),
         domain_texts(str(PROJECT_ROOT / "domain.yml")),
     )
@@ -143,9 +146,9 @@ async def test_cancelling_while_the_team_is_away_is_answered_once(
 ) -> None:
     sender = f"rest-{uuid.uuid4().hex[:10]}"
     await say(bot, sender, "talk to a human")
-    await pings.wait_for("ticket_opened", sender)
+    await pings.wait_for("ticket_opened", RunningBot.rest_conversation(sender))
     assert await say(bot, sender, "/handoff_cancel") == []  # the action leaves it to the relay
-    await pings.wait_for("ticket_changed", sender, state="abandoned")
+    await pings.wait_for("ticket_changed", RunningBot.rest_conversation(sender), state="abandoned")
     for _ in range(100):
         heard = [e.get("text") for e in await events(bot, sender) if e["event"] == "bot"]
         if any(said(t, "utter_handoff_cancelled") for t in heard):
