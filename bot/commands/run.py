@@ -16,7 +16,7 @@ import yaml
 from bot.chat.terminal import chat, stdin_reader
 from bot.privacy.launch import launch_command
 from bot.runtime.settings import external_channels, runtime_credentials, runtime_endpoints
-from bot.runtime.supervisor import Service, running
+from bot.runtime.supervisor import RestartPolicy, Service, running
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +25,8 @@ def register(subparsers: Any) -> None:
         help="run the bot (`make run` calls this after training)",
         description="Starts the action server and the Rasa server with the configured channels. "
         "Without Slack/Telegram credentials in the environment it opens a local chat. "
-        "Ctrl-C stops everything it started.",
+        "A process that dies is restarted (after 1 s, doubling up to 30 s; the reason and its "
+        "last log lines are logged). Ctrl-C stops everything it started.",
     )
     parser.add_argument("--model", type=Path, default=Path("models/support-bot.tar.gz"))
     parser.add_argument("--port", type=int, default=5005, help="Rasa server port")
@@ -103,7 +104,7 @@ async def handle(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     print(f"Starting the bot (logs in {args.state / 'logs'}) ...", flush=True)
-    async with running(services, env=env):
+    async with running(services, env=env, restart=RestartPolicy()):
         print(f"Ready: Rasa on http://127.0.0.1:{args.port}, actions on :{args.actions_port}.")
         if channels:
             print(f"Channels: {', '.join(channels)}. Press Ctrl-C to stop.")
