@@ -4,6 +4,11 @@ Configured in endpoints.yml as ``event_broker: {type: bot.handoff.relay.RelayEve
 Rasa logs a paused conversation's messages without answering them; this broker sees
 every logged event and forwards the customer's words to the ticket's agents, and
 answers the customer's choices while they wait.
+
+A queued ``bot_failure`` ticket is no relay (the bot was not paused, it answers): the
+customer's messages are not forwarded (the ones the bot fails on again reach the agents
+with the apology), and the bot's first normal answer closes the ticket
+(:mod:`bot.handoff.bot_failure`).
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ import asyncio
 import logging
 from typing import Any
 
+from bot.handoff.bot_failure import close_recovered, is_normal_answer
 from bot.handoff.service import HandoffServices, handoff_services
-from bot.handoff.tickets import TicketState
+from bot.handoff.tickets import EscalationReason, Ticket, TicketState
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +45,9 @@ class RelayEventBroker:
 
     def publish(self, event: dict[str, Any]) -> None:
         """Called by Rasa's tracker store for every new event; never blocks the turn."""
-        if event.get("event") != "user" or not event.get("sender_id"):
+        if event.get("event") not in ("user", "bot") or not event.get("sender_id"):
             return
-        if (event.get("metadata") or {}).get("is_external"):
+        if event["event"] == "user" and (event.get("metadata") or {}).get("is_external"):
             return  # an intent the bot triggered (a hand-back, a check-in), not the customer
         task = asyncio.get_running_loop().create_task(self._forward(event))
         self._tasks.add(task)
@@ -56,8 +62,14 @@ class RelayEventBroker:
             if float(event.get("timestamp") or 0) < ticket.created_at.timestamp():
                 return  # the message that escalated: already in the ticket's summary
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if intent in WAITING_CHOICES:
+            if event["event"] == "user" and intent in WAITING_CHOICES:
                 await services.desk.tell_customer(ticket, WAITING_CHOICES[intent])
+                return
+            if _awaits_recovery(ticket):
+                if is_normal_answer(event):
+                    await close_recovered(ticket, services)
+                return
+            if event["event"] != "user":
                 return
             await services.notifier.customer_said(ticket, str(event.get("text") or ""))
         except Exception:
@@ -69,3 +81,8 @@ class RelayEventBroker:
     async def close(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _awaits_recovery(ticket: Ticket) -> bool:
+    """A ``bot_failure`` ticket nobody has claimed: closed by the bot's next answer."""
+    return ticket.reason is EscalationReason.BOT_FAILURE and ticket.state is TicketState.QUEUED
