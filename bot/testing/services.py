@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -22,12 +25,28 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_binary(name: str) -> str:
+    """The path of a server program (``redis-server``, ``initdb``): skips the test when it
+    is not installed on a laptop; fails it on CI."""
+    found = shutil.which(name)
+    if found:
+        return found
+    message = f"{name} is not installed"
+    if _on_ci():
+        pytest.fail(f"{message}, and CI must run these tests against the real server")
+    pytest.skip(f"{message}; install it to run this test")
+
+
 def require_server(name: str, host: str, port: int) -> None:
     """Skips the test when the server is absent on a laptop; fails it on CI."""
     if _reachable(host, port):
         return
     message = f"{name} is not reachable on {host}:{port}"
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+    if _on_ci():
         pytest.fail(f"{message}, and CI must run these tests against the real server")
     pytest.skip(f"{message}; start it to run this test")
 
@@ -60,3 +79,61 @@ def postgres_database(prefix: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+#: How long a test's own server may take to start or stop (not a performance figure).
+SERVER_PATIENCE_S = 30.0
+
+
+def _wait_until(reachable: bool, port: int) -> None:
+    deadline = time.monotonic() + SERVER_PATIENCE_S
+    while _reachable("127.0.0.1", port) != reachable:
+        if time.monotonic() > deadline:
+            state = "start" if reachable else "stop"
+            raise TimeoutError(f"the server on port {port} did not {state}")
+        time.sleep(0.05)
+
+
+class OwnRedis:
+    """A Redis server of the test's own on a free port (nothing persisted), which the test
+    may kill and start again; never the machine's own Redis."""
+
+    def __init__(self, binary: str, port: int) -> None:
+        self.binary, self.port = binary, port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _wait_until(True, self.port)
+
+    def kill(self) -> None:
+        """SIGKILL: the server vanishes as in a crash (connections drop, data is gone)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        _wait_until(False, self.port)
+
+
+@contextlib.contextmanager
+def own_redis() -> Iterator[OwnRedis]:
+    """A started :class:`OwnRedis`, killed afterwards."""
+    server = OwnRedis(require_binary("redis-server"), _free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
