@@ -5,8 +5,9 @@ example ``rasa run``) with personal data masked in its logs.
 way. The known customers' names come from the profile store: before the program starts
 (waiting at most a few seconds), then every ``BOT_LOG_NAMES_REFRESH_SECONDS`` (default 30;
 0: only at start) from a daemon thread. A Rasa started this way also gets the hot-path
-shortcuts of :mod:`bot.runtime.rasa_hot_paths` and the apology for a failed custom action
-(:mod:`bot.runtime.action_failure`).
+shortcuts of :mod:`bot.runtime.rasa_hot_paths`, the apology for a failed custom action
+(:mod:`bot.runtime.action_failure`) and no substitute tracker store
+(:mod:`bot.runtime.no_fallback`).
 """
 
 from __future__ import annotations
@@ -73,10 +74,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     module, *rest = arguments
     if module == "rasa":
         from bot.runtime.action_failure import install as install_action_failure
+        from bot.runtime.no_fallback import install as install_no_fallback
         from bot.runtime.rasa_hot_paths import install as install_hot_paths
 
         install_hot_paths()
         install_action_failure()
+        install_no_fallback()
     sys.argv = [module, *rest]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 

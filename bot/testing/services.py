@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -131,6 +134,80 @@ def own_redis() -> Iterator[OwnRedis]:
         yield server
     finally:
         server.kill()
+
+
+#: The user that runs a test's own PostgreSQL when the tests run as root (initdb refuses
+#: root): ``useradd --system botpg`` once, or set BOT_TEST_POSTGRES_USER.
+POSTGRES_USER_AS_ROOT = os.environ.get("BOT_TEST_POSTGRES_USER", "botpg")
+
+
+class OwnPostgres:
+    """A PostgreSQL server of the test's own (initdb in a temporary folder, a free port,
+    trust authentication, no fsync), which the test may crash and start again; never the
+    machine's own server."""
+
+    def __init__(self, folder: Path, port: int, user: str | None) -> None:
+        self.folder, self.port, self.user = folder, port, user
+        self.data = folder / "data"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", self.user, "--"] if self.user else []
+        subprocess.run(
+            [*prefix, *command],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=SERVER_PATIENCE_S * 2,
+        )
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.folder / "server.log")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
+        _wait_until(True, self.port)
+
+    def crash(self) -> None:
+        """``pg_ctl stop -m immediate``: every connection cut, no shutdown checkpoint; the
+        next start recovers as after a crash."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        _wait_until(False, self.port)
+
+
+@contextlib.contextmanager
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A started :class:`OwnPostgres`, stopped and deleted afterwards."""
+    require_binary("initdb")
+    require_binary("pg_ctl")
+    user = None
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam(POSTGRES_USER_AS_ROOT)
+        except KeyError:
+            message = f"initdb refuses root; create the user {POSTGRES_USER_AS_ROOT!r}"
+            if _on_ci():
+                pytest.fail(message)
+            pytest.skip(message)
+        user = POSTGRES_USER_AS_ROOT
+    folder = Path(tempfile.mkdtemp(prefix="bot-own-postgres-"))
+    if user:
+        shutil.chown(folder, user)
+    server = OwnPostgres(folder, _free_port(), user)
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.SubprocessError, TimeoutError):
+            if _reachable("127.0.0.1", server.port):
+                server.crash()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _free_port() -> int:
