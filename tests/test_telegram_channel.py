@@ -47,11 +47,14 @@ class StubRasa:
     logged: list[UserMessage] = field(default_factory=list)
     thinking: float = 0.0  # seconds each turn takes before the answer
     failure: Exception | None = None  # raised for every message instead of answering
+    stuck: dict[str, asyncio.Event] = field(default_factory=dict)  # sender: turns wait for it
 
     async def on_new_message(self, message: UserMessage) -> None:
         self.received.append(message)
         if self.failure is not None:
             raise self.failure
+        if message.sender_id in self.stuck:
+            await self.stuck[message.sender_id].wait()
         await asyncio.sleep(self.thinking)
         await message.output_channel.send_response(message.sender_id, dict(self.reply))
 
@@ -323,6 +326,24 @@ async def test_duplicate_update_is_answered_once(harness: Harness) -> None:
     await fake.inject(fake.make.text("second", user_id=104))
     await fake.wait_for_messages(104, 2)
     assert [m.text for m in harness.rasa.received] == ["hi", "second"]
+
+
+async def test_a_stuck_chat_delays_only_itself_and_its_messages_keep_their_order(
+    harness: Harness,
+) -> None:
+    fake, released = harness.fake, asyncio.Event()
+    harness.rasa.stuck["telegram:105"] = released
+    for n in range(20):  # more than any fixed number of update slots
+        await fake.inject(fake.make.text(f"stuck {n}", user_id=105))
+    await fake.inject(fake.make.text("anyone?", user_id=106))
+
+    await fake.wait_for_messages(106)  # answered while chat 105 is still stuck
+    assert not fake.messages_to(105)
+
+    released.set()
+    await fake.wait_for_messages(105, 20)
+    stuck_chat = [m.text for m in harness.rasa.received if m.sender_id == "telegram:105"]
+    assert stuck_chat == [f"stuck {n}" for n in range(20)]
 
 
 async def test_media_rasa_fails_on_gets_an_apology_and_a_ticket_too(

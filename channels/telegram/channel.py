@@ -22,6 +22,7 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
+from bot.delivery.ordering import PerConversation
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
 from bot.handoff.bot_failure import answer_failure
 from bot.inbound import gate
@@ -49,6 +50,8 @@ from channels.telegram.webhook import receive as webhook_receive
 logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+#: At shutdown, how long the updates already queued may still take to be answered.
+STOP_GRACE_SECONDS = 10.0
 
 
 class TelegramInput(InputChannel):
@@ -79,6 +82,7 @@ class TelegramInput(InputChannel):
         self._built: AnyApplication | None = None  # built, maybe not reachable yet
         self._retrying: asyncio.Task[None] | None = None  # start retried in the background
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._conversations = PerConversation()  # one chat's updates in order, chats apart
 
     @classmethod
     def name(cls) -> str:
@@ -189,6 +193,7 @@ class TelegramInput(InputChannel):
                 await application.updater.stop()
             if application.running:
                 await application.stop()
+            await self._conversations.finish(STOP_GRACE_SECONDS)
             await application.shutdown()
         for resource in (self._store, self._keys):
             if resource is not None:
@@ -205,6 +210,13 @@ class TelegramInput(InputChannel):
 
     # -- updates -----------------------------------------------------------------------
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Queues the update behind its chat's earlier ones and returns at once: a chat
+        stuck on a slow or locked turn never holds the Application's update slots."""
+        chat, user = update.effective_chat, update.effective_user
+        key = f"{chat.id if chat else ''}:{user.id if user else ''}"
+        self._conversations.submit(key, self._handle(update))
+
+    async def _handle(self, update: Update) -> None:
         if self.agents is not None and self.agents.owns(update):
             if await self._first_time(update):
                 await self.agents.on_update(update)
