@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sanic import response
@@ -25,9 +26,14 @@ def secret_matches(given: str | None, expected: str) -> bool:
 
 
 async def receive(
-    request: Request, settings: TelegramSettings, application: AnyApplication | None
+    request: Request,
+    settings: TelegramSettings,
+    application: AnyApplication | None,
+    record: Callable[[Update], Awaitable[bool]] | None = None,
 ) -> HTTPResponse:
-    """Verifies the secret, queues the update for the Application, acknowledges at once."""
+    """Verifies the secret, records the update durably (``record``: False for a duplicate),
+    queues it for the Application and acknowledges; 503 when it cannot be recorded, so
+    Telegram delivers it again."""
     secret = settings.secret_token
     if settings.mode != "webhook" or not secret:
         return response.json({"ok": False, "description": "webhook disabled"}, status=404)
@@ -42,6 +48,15 @@ async def receive(
         update = Update.de_json(request.json, application.bot)
     except Exception:
         return response.json({"ok": False}, status=400)
-    if update is not None:
-        await application.update_queue.put(update)
+    if update is None:
+        return response.json({"ok": True})
+    if record is not None:
+        try:
+            fresh = await record(update)
+        except Exception:
+            logger.exception("could not record Telegram update %s", update.update_id)
+            return response.json({"ok": False, "description": "try again"}, status=503)
+        if not fresh:
+            return response.json({"ok": True})
+    await application.update_queue.put(update)
     return response.json({"ok": True})
