@@ -126,3 +126,7 @@ bench-sentiment: $(BIN)/.installed ## Sentiment/irony benchmark beside VADER (.s
 .PHONY: bench-channels
 bench-channels: train ## Slack/Telegram routes vs Rasa's REST channel and stock `rasa init`, on loopback
 	$(PY) -m bot.bench.channels
+
+.PHONY: bench-faults
+bench-faults: train ## Faults in real processes (own PostgreSQL/Redis, kill -9) under steady traffic (.state/bench/faults.json)
+	$(PY) -m bot.bench.faults

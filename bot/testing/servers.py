@@ -15,7 +15,7 @@ import yaml
 
 from bot.privacy.launch import launch_command
 from bot.runtime.settings import TRACKER_STORE
-from bot.runtime.supervisor import Service, running
+from bot.runtime.supervisor import RestartPolicy, Service, running
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "support-bot.tar.gz"
@@ -30,6 +30,7 @@ class RunningBot:
     port: int
     state: Path
     pids: tuple[int, ...] = ()  # action server, Rasa server
+    services: tuple[Service, ...] = ()  # the same two: their current processes
 
 
 def free_port() -> int:
@@ -48,6 +49,7 @@ async def running_bot(
     env: Mapping[str, str] | None = None,
     state: Path | None = None,
     port: int | None = None,
+    restart: RestartPolicy | None = None,
 ) -> AsyncIterator[RunningBot]:
     """Starts the action server and Rasa server; stops both on exit.
 
@@ -114,7 +116,7 @@ async def running_bot(
         previous = Path.cwd()
         os.chdir(PROJECT_ROOT)  # the action server imports `actions` and reads data/
         try:
-            async with running(services, env=child_env):
+            async with running(services, env=child_env, restart=restart):
                 pids = tuple(s.process.pid for s in services if s.process is not None)
                 yield RunningBot(
                     f"http://127.0.0.1:{port}",
@@ -122,6 +124,7 @@ async def running_bot(
                     port,
                     folder,
                     pids,
+                    tuple(services),
                 )
         finally:
             os.chdir(previous)
