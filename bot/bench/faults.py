@@ -216,7 +216,7 @@ def summarise(
     stored: dict[str, int],
     still_silent: list[str],
 ) -> dict[str, Any]:
-    window = [m for m in messages if m.sent_at >= injected_at]
+    window = messages  # the whole run: a message sent just before the fault counts too
     answered = [m for m in window if m.answered_at is not None]
     accepted: dict[str, int] = {}
     for m in messages:
