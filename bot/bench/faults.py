@@ -56,6 +56,7 @@ REDELIVERY_S = 1.0
 QUICK_RESTARTS = RestartPolicy(first_delay=0.5, max_delay=5.0)
 #: How long a killed server may take to be restarted and ready (Rasa loads its model).
 RESTART_PATIENCE_S = 300.0
+SLOWEST = 5  # the slowest messages of each fault, in the JSON
 
 
 @dataclass
@@ -238,12 +239,23 @@ def summarise(
             "sent": sum(m.route == route for m in window),
             "answered": sum(m.route == route and m.answered_at is not None for m in window),
             "sent_after_back": sum(m.route == route and m.sent_at >= back_at for m in window),
+            "max_freeze_s": round(max((m.wait_s or 0.0) for m in window if m.route == route), 2),
         }
         for route in sorted({m.route for m in messages})
     }
+    slowest = sorted(window, key=lambda m: -(m.wait_s or 0.0))[:SLOWEST]
     return {
         "fault": name,
         "routes": routes,
+        "slowest": [
+            {
+                "route": m.route,
+                "sent_after_fault_s": round(m.sent_at - injected_at, 2),
+                "wait_s": round(m.wait_s or 0.0, 2),
+                "deliveries": m.deliveries,
+            }
+            for m in slowest
+        ],
         "sent": len(window),
         "answered": len(answered),
         "lost": len(window) - len(answered),
