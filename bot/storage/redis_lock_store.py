@@ -12,9 +12,13 @@ after ``lock_lifetime``, ``LockError`` when a waiting ticket expired) with every
 atomic Lua script on Redis's own clock. Waiting polls quickly at first (10 ms, doubling up
 to ``wait_time_in_seconds``) instead of Rasa's fixed second.
 
-A ticket is a short lease (``lease_seconds``, default 3 s) renewed every third of it while
-its turn waits or runs, up to ``lock_lifetime`` in all: the tickets of a process killed
-with -9 expire within one lease instead of blocking the conversation for Rasa's minute.
+A ticket is a short lease (``lease_seconds``, default 10 s) renewed every fifth of it
+while its turn waits or runs, up to ``lock_lifetime`` in all: the tickets of a process
+killed with -9 expire within one lease instead of blocking the conversation for Rasa's
+minute. (3 s was too short: a busy Rasa worker's event loop, on a loaded 2-core machine,
+missed renewals for longer than that and its waiting tickets lapsed.) The renewal is
+stopped between commands, never cancelled in one: redis-py can leave a cancelled command's
+reply on the pooled connection for the next command to read.
 The Redis client checks idle pooled connections before use and retries a command once
 on a new connection after a ``ConnectionError``, so a Redis restart costs no stale
 connection errors.
@@ -39,8 +43,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_PREFIX = "support_bot:lock:"
 FIRST_WAIT = 0.01
 #: A ticket's lease: how long a killed process's ticket can still block its conversation.
-LEASE_SECONDS = 3.0
-RENEWALS_PER_LEASE = 3
+LEASE_SECONDS = 10.0
+RENEWALS_PER_LEASE = 5
 #: Redis client: idle pooled connections are pinged before use after this long.
 HEALTH_CHECK_SECONDS = 5
 SOCKET_TIMEOUT_SECONDS = 5.0
@@ -160,7 +164,10 @@ class RedisTicketLockStore(LockStore):  # type: ignore[misc]
             ticket = await self.issue(conversation_id, lease)
         except Exception as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
-        renewing = asyncio.create_task(self._keep_renewed(conversation_id, ticket, lease, ends))
+        done = asyncio.Event()
+        renewing = asyncio.create_task(
+            self._keep_renewed(conversation_id, ticket, lease, ends, done)
+        )
         try:
             wait = FIRST_WAIT
             while (ahead := await self.ahead(conversation_id, ticket)) != 0:
@@ -172,22 +179,25 @@ class RedisTicketLockStore(LockStore):  # type: ignore[misc]
                 wait = min(wait * 2, max(wait_time_in_seconds, FIRST_WAIT))
             yield TicketLock(conversation_id)
         finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
+            # never cancelled mid-command: a cancelled redis-py call can leave its reply on
+            # the pooled connection for the next command to read (wrong turns, LockErrors)
+            done.set()
+            await renewing
             try:
                 await self.release(conversation_id, ticket)
             except Exception:  # the ticket expires by itself after lock_lifetime
                 logger.exception("could not release the lock of a conversation")
 
     async def _keep_renewed(
-        self, conversation_id: str, ticket: str, lease: float, ends: float
+        self, conversation_id: str, ticket: str, lease: float, ends: float, done: asyncio.Event
     ) -> None:
-        """Renews the ticket every third of its lease until ``ends`` (the lock lifetime)."""
+        """Renews the ticket every fifth of its lease until ``done`` or ``ends`` (the lock
+        lifetime)."""
         while (left := ends - time.monotonic()) > 0:
-            await asyncio.sleep(min(lease / RENEWALS_PER_LEASE, left))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(done.wait(), min(lease / RENEWALS_PER_LEASE, left))
             left = ends - time.monotonic()
-            if left <= 0:
+            if done.is_set() or left <= 0:
                 return
             try:
                 if not await self.renew(conversation_id, ticket, min(lease, left)):
