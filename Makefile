@@ -79,7 +79,7 @@ validate: $(BIN)/.installed ## Validate training data and the FAQ knowledge base
 	$(RASA) data validate --fail-on-warnings --quiet
 
 .PHONY: test
-test: train validate $(STATE)/chromium.ok ## Run every test (unit, end to end, conversation tests)
+test: train validate $(STATE)/chromium.ok $(STATE)/pguser.ok ## Run every test (unit, end to end, conversation tests)
 	$(PY) -m pytest
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out $(STATE)/results/core --quiet
 
@@ -108,6 +108,16 @@ clean: ## Remove the virtualenv, models and local state
 bench-report: $(BIN)/.installed ## Analytics benchmark: `bot report` over 100,000 generated conversations
 	$(PY) -m bot.bench.report
 
+# The fault tests run PostgreSQL servers of their own (initdb refuses root): as root, a
+# system user owns them (bot/testing/services.py, BOT_TEST_POSTGRES_USER to choose another).
+$(STATE)/pguser.ok:
+	@mkdir -p $(STATE)
+	@if [ "$$(id -u)" = 0 ] && ! id -u "$${BOT_TEST_POSTGRES_USER:-botpg}" >/dev/null 2>&1; then \
+	  echo "Creating the system user $${BOT_TEST_POSTGRES_USER:-botpg} for the tests' own PostgreSQL servers"; \
+	  useradd --system --no-create-home --shell /usr/sbin/nologin "$${BOT_TEST_POSTGRES_USER:-botpg}"; \
+	fi
+	@touch $@
+
 # Headless Chromium for the test that renders the HTML report (Debian packages, as root).
 $(STATE)/chromium.ok:
 	@mkdir -p $(STATE)
@@ -134,3 +144,7 @@ bench-channels: train ## Slack/Telegram routes vs Rasa's REST channel and stock 
 .PHONY: bench-conversations
 bench-conversations: train ## The conversation test set over REST, Slack and Telegram (.state/bench/conversations.json)
 	$(PY) -m bot.bench.conversations
+
+.PHONY: bench-faults
+bench-faults: train ## Faults in real processes (own PostgreSQL/Redis, kill -9) under steady traffic (.state/bench/faults.json)
+	$(PY) -m bot.bench.faults

@@ -11,11 +11,11 @@ from urllib.parse import urlparse
 
 import pytest
 import pytest_asyncio
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import InMemoryLockStore, LockError, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.storage.redis_lock_store import RedisTicketLockStore
-from bot.testing.services import require_redis
+from bot.storage.redis_lock_store import LEASE_SECONDS, RedisTicketLockStore
+from bot.testing.services import OwnRedis, own_redis, require_redis
 
 Stores = Callable[[], LockStore]  # each call: the store of another process
 
@@ -114,3 +114,67 @@ async def test_rasas_own_redis_store_gives_two_processes_the_same_ticket() -> No
     second.save_lock(seen_by_second)
     first.delete_lock("c")
     assert tickets[0] == tickets[1]
+
+
+# -- a lock on Redis survives crashes: of a Rasa process, and of Redis itself -------------
+
+
+def _own_store(server: OwnRedis, prefix: str, lease_seconds: float) -> RedisTicketLockStore:
+    config = EndpointConfig(url="127.0.0.1", port=server.port, key_prefix=prefix)
+    return RedisTicketLockStore(config, lease_seconds=lease_seconds)
+
+
+async def test_the_ticket_of_a_killed_process_lapses_after_its_lease_not_the_lifetime() -> None:
+    with own_redis() as server:
+        killed, survivor = (_own_store(server, "kill:", 0.3) for _ in range(2))
+        await killed.issue("c", 0.3)  # its turn, then kill -9: never released nor renewed
+        await killed.client.close()
+        try:
+            await asyncio.wait_for(take_turn(survivor, "c", wait_time_in_seconds=0.05), 10)
+        finally:
+            await survivor.close()
+
+
+async def test_a_turn_longer_than_its_lease_keeps_the_lock_while_it_runs() -> None:
+    with own_redis() as server:
+        slow, next_one = (_own_store(server, "slow:", 0.2) for _ in range(2))
+        order: list[str] = []
+
+        async def long_turn() -> None:
+            async with slow.lock("c", lock_lifetime=60):
+                order.append("slow starts")
+                await asyncio.sleep(1.0)  # five leases
+                order.append("slow ends")
+
+        holder = asyncio.create_task(long_turn())
+        await asyncio.sleep(0.1)
+        async with next_one.lock("c", lock_lifetime=60, wait_time_in_seconds=0.05):
+            order.append("next")
+        await holder
+        await slow.close()
+        await next_one.close()
+    assert order == ["slow starts", "slow ends", "next"]
+
+
+async def test_while_redis_is_down_taking_a_turn_fails_loudly() -> None:
+    with own_redis() as server:
+        store = _own_store(server, "down:", LEASE_SECONDS)
+        try:
+            await take_turn(store, "c")
+            server.kill()
+            with pytest.raises(LockError):
+                await take_turn(store, "c")
+        finally:
+            await store.close()
+
+
+async def test_after_a_redis_restart_idle_pooled_connections_are_not_stale() -> None:
+    with own_redis() as server:
+        store = _own_store(server, "restart:", LEASE_SECONDS)
+        try:
+            await take_turn(store, "c")
+            server.kill()  # while the store's pooled connection sits idle
+            server.start()
+            await take_turn(store, "c")  # a plain client fails here with ConnectionError
+        finally:
+            await store.close()

@@ -82,7 +82,9 @@ async def test_bot_run_refuses_a_public_interface_without_secrets(tmp_path: Path
     assert not (tmp_path / "endpoints.yml").exists()
 
 
-async def test_bot_run_answers_and_ctrl_c_stops_every_process(tmp_path: Path) -> None:
+async def test_bot_run_answers_brings_back_a_killed_action_server_and_ctrl_c_stops_all(
+    tmp_path: Path,
+) -> None:
     assert DEFAULT_MODEL.exists(), "run `make train` first"
     port, actions_port = free_port(), free_port()
     process = await asyncio.create_subprocess_exec(
@@ -103,7 +105,7 @@ async def test_bot_run_answers_and_ctrl_c_stops_every_process(tmp_path: Path) ->
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        await _answers_then_stops_on_ctrl_c(process, port)
+        await _answers_then_stops_on_ctrl_c(process, port, actions_port)
     finally:
         _kill_leftovers(process)
     for runtime_file in ("endpoints.yml", "credentials.yml"):
@@ -113,7 +115,9 @@ async def test_bot_run_answers_and_ctrl_c_stops_every_process(tmp_path: Path) ->
     assert TOKENS["BOT_ACTION_SERVER_TOKEN"] not in endpoints
 
 
-async def _answers_then_stops_on_ctrl_c(process: asyncio.subprocess.Process, port: int) -> None:
+async def _answers_then_stops_on_ctrl_c(
+    process: asyncio.subprocess.Process, port: int, actions_port: int
+) -> None:
     assert process.stdout is not None
     output = b""
     while b"Ready" not in output:
@@ -135,10 +139,36 @@ async def _answers_then_stops_on_ctrl_c(process: asyncio.subprocess.Process, por
         ) as reply:
             assert reply.status == 200 and await reply.json()
 
+    [action_server] = [
+        pid for pid in started if command_line(pid).endswith(f"--port {actions_port} ")
+    ]
+    os.kill(action_server, signal.SIGKILL)
+    output += await _line_containing(process, b"action server is back", within=180)
+    assert b"action server stopped (killed by SIGKILL)" in output
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{actions_port}/health") as health,
+    ):
+        assert health.status == 200
+    running_now = children_of(process.pid)
+
     process.send_signal(signal.SIGINT)
     assert await asyncio.wait_for(process.wait(), 60) == 0
     await asyncio.sleep(0.5)
-    assert [pid for pid in started if alive(pid)] == []
+    assert [pid for pid in started | running_now if alive(pid)] == []
+
+
+async def _line_containing(
+    process: asyncio.subprocess.Process, text: bytes, within: float
+) -> bytes:
+    """`bot run`'s output up to the first line containing ``text``."""
+    assert process.stdout is not None
+    output = b""
+    while text not in output:
+        line = await asyncio.wait_for(process.stdout.readline(), within)
+        assert line, f"bot run exited early: {output.decode()}"
+        output += line
+    return output
 
 
 def _kill_leftovers(process: asyncio.subprocess.Process) -> None:

@@ -25,6 +25,8 @@ from bot.testing.telegram_updates import GROUP_ID
 from channels.telegram.channel import TelegramInput
 from channels.telegram.payload_keys import PayloadKeys
 from channels.telegram.settings import TelegramSettings
+from channels.telegram.webhook import SECRET_HEADER
+from channels.telegram.webhook import receive as webhook_receive
 
 LONG_PAYLOAD = '/choose_faq{"faq_id": "' + "router_placement_" * 5 + '"}'
 
@@ -47,11 +49,14 @@ class StubRasa:
     logged: list[UserMessage] = field(default_factory=list)
     thinking: float = 0.0  # seconds each turn takes before the answer
     failure: Exception | None = None  # raised for every message instead of answering
+    stuck: dict[str, asyncio.Event] = field(default_factory=dict)  # sender: turns wait for it
 
     async def on_new_message(self, message: UserMessage) -> None:
         self.received.append(message)
         if self.failure is not None:
             raise self.failure
+        if message.sender_id in self.stuck:
+            await self.stuck[message.sender_id].wait()
         await asyncio.sleep(self.thinking)
         await message.output_channel.send_response(message.sender_id, dict(self.reply))
 
@@ -325,6 +330,64 @@ async def test_duplicate_update_is_answered_once(harness: Harness) -> None:
     await fake.inject(fake.make.text("second", user_id=104))
     await fake.wait_for_messages(104, 2)
     assert [m.text for m in harness.rasa.received] == ["hi", "second"]
+
+
+async def test_a_stuck_chat_delays_only_itself_and_its_messages_keep_their_order(
+    harness: Harness,
+) -> None:
+    fake, released = harness.fake, asyncio.Event()
+    harness.rasa.stuck["telegram:105"] = released
+    for n in range(20):  # more than any fixed number of update slots
+        await fake.inject(fake.make.text(f"stuck {n}", user_id=105))
+    await fake.inject(fake.make.text("anyone?", user_id=106))
+
+    await fake.wait_for_messages(106)  # answered while chat 105 is still stuck
+    assert not fake.messages_to(105)
+
+    released.set()
+    await fake.wait_for_messages(105, 20)
+    stuck_chat = [m.text for m in harness.rasa.received if m.sender_id == "telegram:105"]
+    assert stuck_chat == [f"stuck {n}" for n in range(20)]
+
+
+async def test_an_update_a_crashed_process_left_unfinished_is_answered_after_all(
+    harness: Harness, tmp_path: Path
+) -> None:
+    fake = harness.fake
+    update = fake.make.text("did my message get lost?", user_id=107)
+    crashed = SqliteDeliveryStore(tmp_path / "delivery.db", claim_seconds=-1)  # claim lapsed
+    key = f"telegram:{harness.channel.settings.bot_id}:{update['update_id']}"
+    assert await crashed.receive(key, "telegram", "telegram:107", update)
+
+    assert len(await fake.wait_for_messages(107)) == 1
+
+    assert [m.text for m in harness.rasa.received] == ["did my message get lost?"]
+    assert not await crashed.receive(key, "telegram", "telegram:107", update)  # done
+
+
+async def test_a_webhook_update_that_cannot_be_recorded_gets_503_so_telegram_redelivers() -> None:
+    queued: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def database_down(_: Any) -> bool:
+        raise ConnectionError("the bot database is unreachable")
+
+    async def duplicate(_: Any) -> bool:
+        return False
+
+    settings = TelegramSettings.load(
+        {"token": "1:x", "mode": "webhook", "secret_token": "s3cret"}, {}
+    )
+    application = SimpleNamespace(bot=None, update_queue=queued)
+    request = SimpleNamespace(
+        headers={SECRET_HEADER: "s3cret"},
+        json={"update_id": 7, "message": None},
+        ip="127.0.0.1",
+    )
+    down = await webhook_receive(request, settings, application, record=database_down)  # type: ignore[arg-type]
+    again = await webhook_receive(request, settings, application, record=duplicate)  # type: ignore[arg-type]
+
+    assert (down.status, again.status) == (503, 200)
+    assert queued.empty()
 
 
 async def test_media_rasa_fails_on_gets_an_apology_and_a_ticket_too(

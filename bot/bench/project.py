@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.bench.channels import STATE
 from bot.runtime.settings import REST_CHANNEL, redis_store
+from bot.runtime.supervisor import RestartPolicy
 from bot.testing.fake_slack import FakeSlack
 from bot.testing.fake_telegram import FakeTelegram
 from bot.testing.servers import RunningBot, free_port, running_bot
@@ -26,8 +27,12 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 @asynccontextmanager
 async def project_bot(
     folder: Path = STATE / "project",
+    *,
     tracker_store: str | None = None,
     workers: int = 1,
+    endpoints: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    restart: RestartPolicy | None = None,
 ) -> AsyncIterator[tuple[RunningBot, FakeSlack, FakeTelegram, Callable[[], list[int]]]]:
     slack = FakeSlack()
     await slack.start()
@@ -52,22 +57,28 @@ async def project_bot(
                     "webhook_url": f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
                 },
             }
-            env = {
+            environment = {
                 "SLACK_BOT_TOKEN": "",
                 "SLACK_APP_TOKEN": "",
                 "SLACK_SIGNING_SECRET": "",
                 "BOT_SQLITE_PATH": str(folder / "bot.db"),
+                **(env or {}),
             }
             # the tracker store type (default: the project's); "SQL" is Rasa's own
-            endpoints: dict[str, Any] = {}
+            stores: dict[str, Any] = dict(endpoints or {})
             if tracker_store:
                 db = str(folder / "tracker.db")
-                endpoints["tracker_store"] = {"type": tracker_store, "dialect": "sqlite", "db": db}
+                stores["tracker_store"] = {"type": tracker_store, "dialect": "sqlite", "db": db}
             if workers > 1:  # Rasa runs several Sanic workers only with a shared lock store
-                endpoints["lock_store"] = redis_store(REDIS_URL)
-                env["SANIC_WORKERS"] = str(workers)
+                stores.setdefault("lock_store", redis_store(REDIS_URL))
+                environment["SANIC_WORKERS"] = str(workers)
             async with running_bot(
-                credentials, env=env, state=folder, port=port, endpoints=endpoints or None
+                credentials,
+                env=environment,
+                state=folder,
+                port=port,
+                endpoints=stores or None,
+                restart=restart,
             ) as bot:
                 await _webhook_registered(telegram)
                 yield bot, slack, telegram, lambda: list(bot.pids)

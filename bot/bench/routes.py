@@ -112,7 +112,8 @@ class AnswerWatch:
         if self._task is None:
             self._task = asyncio.create_task(self._poll())
         future = self._waiters.get(key)
-        if future is None or future.done():
+        if future is None:  # (a done one: the answer came before this call, e.g. during
+            # the platform's HTTP round trip, and is this turn's)
             future = asyncio.get_running_loop().create_future()
             self._waiters[key] = future
         try:

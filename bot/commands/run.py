@@ -28,7 +28,7 @@ from bot.runtime.settings import (
     runtime_endpoints,
     with_rest_channel,
 )
-from bot.runtime.supervisor import running
+from bot.runtime.supervisor import RestartPolicy, running
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +37,8 @@ def register(subparsers: Any) -> None:
         help="run the bot (`make run` calls this after training)",
         description="Starts the action server and the Rasa server with the configured channels. "
         "Without Slack/Telegram credentials in the environment it opens a local chat. "
-        "Ctrl-C stops everything it started.",
+        "A process that dies is restarted (after 1 s, doubling up to 30 s; the reason and its "
+        "last log lines are logged). Ctrl-C stops everything it started.",
     )
     parser.add_argument("--model", type=Path, default=Path("models/support-bot.tar.gz"))
     parser.add_argument("--port", type=int, default=5005, help="Rasa server port")
@@ -96,7 +97,7 @@ async def handle(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     print(f"Starting the bot (logs in {args.state / 'logs'}) ...", flush=True)
-    async with running(services, env=env):
+    async with running(services, env=env, restart=RestartPolicy()):
         print(f"Ready: Rasa on {rasa_url(host, args.port)}, actions on :{args.actions_port}.")
         if channels:
             print(f"Channels: {', '.join(channels)}. Press Ctrl-C to stop.")

@@ -6,6 +6,11 @@ every logged event and forwards the customer's words (and a reference to their f
 to the ticket's agents, and acts on the customer's choices while they wait: cancel,
 restart, keep waiting, leave a message. It is the one place that does so for every
 conversation with an open ticket, paused or not, so a choice is never handled twice.
+
+A queued ``bot_failure`` ticket is no relay (the bot was not paused, it answers): the
+customer's messages are not forwarded (the ones the bot fails on again reach the agents
+with the apology), and the bot's first normal answer closes the ticket
+(:mod:`bot.handoff.bot_failure`).
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ import logging
 from typing import Any
 
 from bot.handoff.attachments import UNSUPPORTED_INTENT, describe_attachments
+from bot.handoff.bot_failure import close_recovered, is_normal_answer
 from bot.handoff.service import HandoffServices, handoff_services
-from bot.handoff.tickets import Ticket, TicketState
+from bot.handoff.tickets import EscalationReason, Ticket, TicketState
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +50,9 @@ class RelayEventBroker:
 
     def publish(self, event: dict[str, Any]) -> None:
         """Called by Rasa's tracker store for every new event; never blocks the turn."""
-        if event.get("event") != "user" or not event.get("sender_id"):
+        if event.get("event") not in ("user", "bot") or not event.get("sender_id"):
             return
-        if (event.get("metadata") or {}).get("is_external"):
+        if event["event"] == "user" and (event.get("metadata") or {}).get("is_external"):
             return  # an intent the bot triggered (a hand-back, a check-in), not the customer
         task = asyncio.get_running_loop().create_task(self._forward(event))
         self._tasks.add(task)
@@ -60,6 +66,12 @@ class RelayEventBroker:
                 return
             if float(event.get("timestamp") or 0) < ticket.created_at.timestamp():
                 return  # the message that escalated: already in the ticket's summary
+            if _awaits_recovery(ticket):
+                if is_normal_answer(event):
+                    await close_recovered(ticket, services)
+                return
+            if event["event"] != "user":
+                return
             await self._handle(services, ticket, event)
         except Exception:
             logger.exception("could not relay a customer message to the agents")
@@ -92,3 +104,8 @@ class RelayEventBroker:
     async def close(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _awaits_recovery(ticket: Ticket) -> bool:
+    """A ``bot_failure`` ticket nobody has claimed: closed by the bot's next answer."""
+    return ticket.reason is EscalationReason.BOT_FAILURE and ticket.state is TicketState.QUEUED

@@ -6,7 +6,8 @@ way. The known customers' names come from the profile store: before the program 
 (waiting at most a few seconds), then every ``BOT_LOG_NAMES_REFRESH_SECONDS`` (default 30;
 0: only at start) from a daemon thread. A Rasa started this way also gets the hot-path
 shortcuts of :mod:`bot.runtime.rasa_hot_paths`, the apology for a failed custom action
-(:mod:`bot.runtime.action_failure`), the request checks of :mod:`bot.runtime.rasa_api_guard`
+(:mod:`bot.runtime.action_failure`), no substitute tracker store
+(:mod:`bot.runtime.no_fallback`), the request checks of :mod:`bot.runtime.rasa_api_guard`
 and, for ``rasa run``, its API token from ``BOT_RASA_TOKEN``: added to the arguments inside
 this process, so it never shows on a command line (``/proc/<pid>/cmdline``).
 """
@@ -75,12 +76,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     module, *rest = arguments
     if module == "rasa":
         from bot.runtime.action_failure import install as install_action_failure
+        from bot.runtime.no_fallback import install as install_no_fallback
         from bot.runtime.rasa_api_guard import install as install_api_guard
         from bot.runtime.rasa_hot_paths import install as install_hot_paths
 
         install_hot_paths()
         install_action_failure()
         install_api_guard()
+        install_no_fallback()
         rest = with_auth_token(rest, os.environ)
     sys.argv = [module, *rest]
     runpy.run_module(module, run_name="__main__", alter_sys=True)

@@ -28,7 +28,7 @@ async def events_after_failure(
     ``action_session_start``, otherwise the apology (and the ticket behind it)."""
     from rasa.core.actions.action import ActionSessionStart, create_bot_utterance
 
-    from bot.handoff.bot_failure import apologise_and_escalate
+    from bot.handoff.bot_failure import FAILURE_MARK, apologise_and_escalate
 
     if action_name == SESSION_START:
         events: list[Any] = await ActionSessionStart().run(output_channel, nlg, tracker, domain)
@@ -40,7 +40,7 @@ async def events_after_failure(
         (latest.text if latest else "") or "",
         (latest.metadata if latest else None) or {},
     )
-    return [create_bot_utterance(dict(message)) for message in messages]
+    return [create_bot_utterance({**message, FAILURE_MARK: True}) for message in messages]
 
 
 def install() -> None:

@@ -1,4 +1,5 @@
-"""Starts the action server and the Rasa server as child processes and stops them cleanly."""
+"""Starts the action server, the Rasa server and the worker as child processes, restarts
+one that dies (with capped exponential backoff, logging why), and stops them all cleanly."""
 
 from __future__ import annotations
 
@@ -28,6 +29,27 @@ class Service:
     log_file: Path
     cwd: Path | None = None
     process: asyncio.subprocess.Process | None = field(default=None, repr=False)
+    restarts: int = 0  # how many times the supervisor brought it back
+    restarted: asyncio.Condition = field(default_factory=asyncio.Condition, repr=False)
+
+
+#: Lines of a dead process's log repeated in the supervisor's warning.
+LOG_TAIL_LINES = 10
+LOG_TAIL_BYTES = 16_384
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """When to bring back a process that died: after ``first_delay`` seconds, doubling on
+    each failure in a row up to ``max_delay``; a run of ``stable_after`` seconds resets it."""
+
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    stable_after: float = 60.0
+
+    def delay(self, failures: int) -> float:
+        """The wait before the restart that follows ``failures`` failures in a row (>= 1)."""
+        return float(min(self.max_delay, self.first_delay * 2 ** max(0, failures - 1)))
 
 
 async def start(service: Service, env: dict[str, str] | None = None) -> None:
@@ -86,17 +108,86 @@ async def stop(service: Service, grace: float = 10.0) -> None:
         await process.wait()
 
 
+def exit_reason(returncode: int) -> str:
+    """``exit code 3`` or ``killed by SIGKILL`` (asyncio reports a signal as -signum)."""
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+def log_tail(log_file: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last ``lines`` lines of a log file (empty when it does not exist)."""
+    try:
+        with log_file.open("rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - LOG_TAIL_BYTES))
+            text = log.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+async def supervise(service: Service, policy: RestartPolicy, env: dict[str, str] | None) -> None:
+    """Waits for the running process to end and restarts it, for as long as it is awaited."""
+    failures = 0
+    while True:
+        process = service.process
+        if process is None:
+            return
+        began = time.monotonic()
+        returncode = await process.wait()
+        failures = 1 if time.monotonic() - began >= policy.stable_after else failures + 1
+        delay = policy.delay(failures)
+        logger.warning(
+            "%s stopped (%s); restarting it in %.1f s. Last lines of %s:\n%s",
+            service.name,
+            exit_reason(returncode),
+            delay,
+            service.log_file,
+            log_tail(service.log_file),
+        )
+        await asyncio.sleep(delay)
+        try:
+            await start(service, env)
+            await wait_ready(service)
+        except (OSError, RuntimeError, TimeoutError) as error:
+            logger.warning("%s did not come back: %s", service.name, error)
+            await stop(service)
+            continue
+        async with service.restarted:
+            service.restarts += 1
+            service.restarted.notify_all()
+        logger.warning("%s is back (restart %d)", service.name, service.restarts)
+
+
 @contextlib.asynccontextmanager
 async def running(
-    services: Sequence[Service], env: dict[str, str] | None = None
+    services: Sequence[Service],
+    env: dict[str, str] | None = None,
+    restart: RestartPolicy | None = None,
 ) -> AsyncIterator[None]:
-    """Starts every service, waits until all are ready, and stops them all on exit."""
+    """Starts every service, waits until all are ready, and stops them all on exit.
+
+    With a ``restart`` policy, a service that dies while the block runs is started again
+    (and its exit reason and last log lines logged); without one it stays down.
+    """
+    watchers: list[asyncio.Task[None]] = []
     try:
         for service in services:
             await start(service, env)
         await asyncio.gather(*(wait_ready(s) for s in services))
+        if restart is not None:
+            watchers = [asyncio.create_task(supervise(s, restart, env)) for s in services]
         yield
     finally:
+        for watcher in watchers:
+            watcher.cancel()
+        for watcher in watchers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         await asyncio.gather(*(stop(s) for s in reversed(services)))
 
 

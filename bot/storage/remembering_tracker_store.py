@@ -11,8 +11,11 @@ JSON of the session's events in memory:
   same rows, in the same order, with the same session filter as a fresh read. Otherwise
   (another Rasa instance wrote to the conversation, forget-me deleted it, or it was never
   seen) it reads from SQL.
-- ``save`` sends the events after the retrieved ones to the event broker and inserts them,
-  without reading the session back or counting it first.
+- ``save`` inserts the events after the retrieved ones, without reading the session back
+  or counting it first, and then sends them to the event broker. A failure of the
+  database raises (the turn fails and is apologised for: :mod:`bot.runtime.no_fallback`);
+  nothing is kept or published in its place. On PostgreSQL, pooled connections are
+  checked before use, so a restarted server costs no failed turn.
 - At most ``remember`` conversations are kept (least recently used go first), each for at
   most ``remember_seconds`` after its last turn, so a forgotten customer's words do not
   linger in memory.
@@ -30,7 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa  # type: ignore[import-untyped]
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -87,6 +90,13 @@ class RememberingTrackerStore(TrackerStore):
         engine = self._sql.engine
         if engine.dialect.name == "sqlite":
             engine = sa.create_engine(engine.url, poolclass=sa.pool.SingletonThreadPool)
+        else:  # a pooled connection cut by a server restart is replaced, not used and failed
+            engine = sa.create_engine(
+                engine.url, pool_pre_ping=True, **create_engine_kwargs(engine.url)
+            )
+            self._sql.engine.dispose()
+            self._sql.engine = engine
+            self._sql.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
         self._engine = engine
         self._remember, self._remember_seconds = int(remember), float(remember_seconds)
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
@@ -118,11 +128,10 @@ class RememberingTrackerStore(TrackerStore):
         new_events = list(itertools.islice(tracker.events, len(session.rows), None))
         if not new_events:
             return
-        rows, stored = [], []
+        rows, stored, published = [], [], []
         for event in new_events:  # the columns Rasa's SQL store writes, the same way
             data = event.as_dict()
-            if self.event_broker is not None:
-                self.event_broker.publish({"sender_id": sender_id, **data})
+            published.append({"sender_id": sender_id, **data})
             text, at = json.dumps(data), data.get("timestamp")
             intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
             rows.append(
@@ -139,6 +148,9 @@ class RememberingTrackerStore(TrackerStore):
         with self._engine.begin() as db:
             db.execute(sa.insert(SQLTrackerStore.SQLEvent.__table__), rows)
             count, last_id = db.execute(_marker_query(sender_id)).one()
+        if self.event_broker is not None:  # only what is stored: a failed save raised above
+            for event in published:
+                self.event_broker.publish(event)
         if count != session.count + len(rows):  # someone else wrote meanwhile
             self._sessions.pop(sender_id, None)
             return

@@ -24,7 +24,7 @@ from bot.runtime.private_files import write_private_text
 from bot.runtime.secrets import authenticated_action_endpoint, bind_host, runtime_secrets
 from bot.runtime.services import action_server_url, bot_services, child_environment
 from bot.runtime.settings import REST_CHANNEL, TRACKER_STORE
-from bot.runtime.supervisor import running
+from bot.runtime.supervisor import RestartPolicy, Service, running
 from channels.rest.ids import conversation_id
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +44,7 @@ class RunningBot:
     action_server_token: str = field(default="", repr=False)
     rest_token: str = field(default="", repr=False)
     payload_secret: str = field(default="", repr=False)
+    services: tuple[Service, ...] = ()  # the same processes: their current state
 
     @property
     def api_params(self) -> dict[str, str]:
@@ -91,6 +92,7 @@ async def running_bot(
     env: Mapping[str, str] | None = None,
     state: Path | None = None,
     port: int | None = None,
+    restart: RestartPolicy | None = None,
 ) -> AsyncIterator[RunningBot]:
     """Starts the action server and Rasa server; stops both on exit.
 
@@ -149,7 +151,7 @@ async def running_bot(
         previous = Path.cwd()
         os.chdir(PROJECT_ROOT)  # the action server imports `actions` and reads data/
         try:
-            async with running(services, env=child_env):
+            async with running(services, env=child_env, restart=restart):
                 pids = tuple(s.process.pid for s in services if s.process is not None)
                 yield RunningBot(
                     f"http://127.0.0.1:{port}",
@@ -161,6 +163,7 @@ async def running_bot(
                     action_server_token=secrets.action_server_token,
                     rest_token=secrets.rest_token,
                     payload_secret=secrets.payload_secret,
+                    services=tuple(services),
                 )
         finally:
             os.chdir(previous)

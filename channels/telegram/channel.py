@@ -22,6 +22,7 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.delivery.ordering import PerConversation
 from bot.delivery.store import DeliveryStore, delivery_store_from_env
 from bot.handoff.bot_failure import answer_failure
 from bot.inbound import gate
@@ -50,6 +51,10 @@ from channels.telegram.webhook import receive as webhook_receive
 logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+#: At shutdown, how long the updates already queued may still take to be answered.
+STOP_GRACE_SECONDS = 10.0
+#: How often customer updates left unfinished (a crash mid-turn) are looked for.
+REPLAY_EVERY_SECONDS = 5.0
 
 
 class TelegramInput(InputChannel):
@@ -80,6 +85,9 @@ class TelegramInput(InputChannel):
         self._built: AnyApplication | None = None  # built, maybe not reachable yet
         self._retrying: asyncio.Task[None] | None = None  # start retried in the background
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._conversations = PerConversation()  # one chat's updates in order, chats apart
+        self._held: set[str] = set()  # intake keys this process recorded and will process
+        self._replaying: asyncio.Task[None] | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -99,7 +107,9 @@ class TelegramInput(InputChannel):
 
         @blueprint.route("/webhook", methods=["POST"])  # type: ignore[untyped-decorator]
         async def webhook(request: Request) -> HTTPResponse:
-            return await webhook_receive(request, self.settings, self._application)
+            return await webhook_receive(
+                request, self.settings, self._application, record=self._record
+            )
 
         blueprint.listener("after_server_start")(self._start)
         blueprint.listener("before_server_stop")(self._stop)
@@ -163,6 +173,8 @@ class TelegramInput(InputChannel):
                 error_callback=lambda error: logger.warning("polling: %s", type(error).__name__),
             )
         await application.start()
+        if self._replaying is None:
+            self._replaying = asyncio.create_task(self._replay_unfinished())
         logger.info(
             "Telegram channel started (%s) for bot id %s", self.settings.mode, self.settings.bot_id
         )
@@ -187,6 +199,9 @@ class TelegramInput(InputChannel):
         retrying, self._retrying = self._retrying, None
         if retrying is not None:
             retrying.cancel()
+        replaying, self._replaying = self._replaying, None
+        if replaying is not None:
+            replaying.cancel()
         application, self._application = self._application or self._built, None
         self._built = None
         if application is not None:
@@ -194,6 +209,7 @@ class TelegramInput(InputChannel):
                 await application.updater.stop()
             if application.running:
                 await application.stop()
+            await self._conversations.finish(STOP_GRACE_SECONDS)
             await application.shutdown()
         for resource in (self._store, self._keys):
             if resource is not None:
@@ -210,6 +226,13 @@ class TelegramInput(InputChannel):
 
     # -- updates -----------------------------------------------------------------------
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Queues the update behind its chat's earlier ones and returns at once: a chat
+        stuck on a slow or locked turn never holds the Application's update slots."""
+        chat, user = update.effective_chat, update.effective_user
+        key = f"{chat.id if chat else ''}:{user.id if user else ''}"
+        self._conversations.submit(key, self._handle(update))
+
+    async def _handle(self, update: Update) -> None:
         if self.agents is not None and self.agents.owns(update):
             if await self._first_time(update):
                 await self.agents.on_update(update)
@@ -222,10 +245,11 @@ class TelegramInput(InputChannel):
     async def _on_message(self, update: Update, message: Message) -> None:
         inbound = from_message(message, self._bot().id, self._username)
         if inbound is None:
+            await self._drop(update)
             return
         _mask_in_logs(update)
         async with self._lock(inbound.sender_id):
-            if not await self._first_time(update):
+            if not await self._receive(update, inbound.sender_id):
                 return
             output = self._output(reply_to=inbound.message_id if inbound.group else None)
             output.start_typing(inbound.sender_id)
@@ -243,6 +267,7 @@ class TelegramInput(InputChannel):
                     )
             finally:
                 await output.typing_done()  # a turn without an answer leaves no task behind
+            await self._finish(update)
 
     async def _on_callback(self, update: Update) -> None:
         query = update.callback_query
@@ -250,11 +275,12 @@ class TelegramInput(InputChannel):
         target = from_callback(update)
         if target is None or is_handoff_callback(query.data):  # handoff buttons: agents only
             await self._answer(update)
+            await self._drop(update)
             return
         sender_id, _chat_id = target
         _mask_in_logs(update)
         async with self._lock(sender_id):
-            if not await self._first_time(update):
+            if not await self._receive(update, sender_id):
                 return
             await self._answer(update)
             data = await self._keys_().resolve(query.data or "")
@@ -271,6 +297,7 @@ class TelegramInput(InputChannel):
                 }
             }
             await self._to_rasa(turn.text, self._output(), sender_id, turn.merged(metadata))
+            await self._finish(update)
 
     async def _answer(self, update: Update) -> None:
         try:
@@ -334,6 +361,71 @@ class TelegramInput(InputChannel):
             logger.exception("Rasa failed to handle a Telegram message for %s", sender_id)
             await answer_failure(output, sender_id, self.name(), text, metadata)
 
+    # -- durable intake (bot/delivery/store.py) ------------------------------------------
+    def _intake_key(self, update: Update) -> str:
+        return f"telegram:{self.settings.bot_id}:{update.update_id}"
+
+    async def _record(self, update: Update) -> bool:
+        """The webhook records a customer update before Telegram gets its 200 (raises when
+        it cannot: the webhook answers 503 and Telegram redelivers); False: a duplicate."""
+        if self.agents is not None and self.agents.owns(update):
+            return True  # the agents' group: deduplicated by key when handled
+        key = self._intake_key(update)
+        if not await self._store_().receive(key, PREFIX, _conversation(update), update.to_dict()):
+            logger.info("duplicate Telegram update %s ignored", update.update_id)
+            return False
+        self._held.add(key)
+        return True
+
+    async def _receive(self, update: Update, sender_id: str) -> bool:
+        """Whether to process the update: recorded by this process already (webhook,
+        replay), or recorded now (polling: Telegram has its offset already, so an update
+        that cannot be recorded is still processed, once)."""
+        key = self._intake_key(update)
+        if key in self._held:
+            self._held.discard(key)
+            return True
+        try:
+            fresh = await self._store_().receive(key, PREFIX, sender_id, update.to_dict())
+        except Exception:
+            logger.exception("could not record Telegram update %s; handling it anyway", key)
+            return True
+        if not fresh:
+            logger.info("duplicate Telegram update %s ignored", update.update_id)
+        return fresh
+
+    async def _finish(self, update: Update) -> None:
+        try:
+            await self._store_().finish(self._intake_key(update))
+        except Exception:  # the record is handed out again later: at worst a second answer
+            logger.exception("could not mark Telegram update %s done", update.update_id)
+
+    async def _drop(self, update: Update) -> None:
+        """An update recorded for processing that is not for the bot after all."""
+        key = self._intake_key(update)
+        if key in self._held:
+            self._held.discard(key)
+            await self._finish(update)
+
+    async def _replay_unfinished(self) -> None:
+        """Customer updates a crashed process recorded but never finished: handled again."""
+        while True:
+            try:
+                for inbound in await self._store_().claim_unfinished(PREFIX):
+                    update = Update.de_json(inbound.payload, self._bot())
+                    if update is None:
+                        continue
+                    logger.warning("handling Telegram update %s again", update.update_id)
+                    self._held.add(inbound.key)
+                    await self._on_update(update, None)  # type: ignore[arg-type]
+            except Exception:
+                logger.exception("could not look for unfinished Telegram updates")
+            await asyncio.sleep(REPLAY_EVERY_SECONDS)
+
+    def _store_(self) -> DeliveryStore:
+        assert self._store is not None
+        return self._store
+
     # -- helpers -----------------------------------------------------------------------
     async def _first_time(self, update: Update) -> bool:
         """False for an update seen before (Telegram redelivers after timeouts)."""
@@ -370,6 +462,14 @@ class TelegramInput(InputChannel):
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.error("Telegram update failed: %r", context.error, exc_info=context.error)
+
+
+def _conversation(update: Update) -> str:
+    """The conversation an update belongs to (for forget-me on intake records)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type == "private" or user is None:
+        return f"{PREFIX}:{chat.id if chat else ''}"
+    return f"{PREFIX}:{chat.id}:{user.id}"
 
 
 def _mask_in_logs(update: Update) -> None:
