@@ -162,7 +162,11 @@ async def test_de_escalation_offers_a_person(rest_bot: RunningBot) -> None:
     messages = await say_through_the_gate(rest_bot, "you are a complete idiot", "test-insult")
 
     buttons = [b for m in messages for b in m.get("buttons") or []]
-    assert {"title": "Talk to a person", "payload": "/human_handoff"} in buttons
+    # the payload is sealed to this conversation (bot.inbound.seal)
+    assert any(
+        b["title"] == "Talk to a person" and b["payload"].startswith("/human_handoff~")
+        for b in buttons
+    )
 
 
 HELDOUT_INTENTS = yaml.safe_load((PROJECT_ROOT / "tests/data/safety_heldout.yml").read_text())
@@ -175,7 +179,9 @@ MAX_FALSE_REFUSALS = 1
 async def intent_of(bot: RunningBot, text: str) -> str:
     async with (
         aiohttp.ClientSession() as session,
-        session.post(f"{bot.rasa_url}/model/parse", json={"text": text}) as reply,
+        session.post(
+            f"{bot.rasa_url}/model/parse", json={"text": text}, params=bot.api_params
+        ) as reply,
     ):
         return str((await reply.json())["intent"]["name"])
 

@@ -83,12 +83,18 @@ async def _check_request(request: Request) -> HTTPResponse | None:
     return None
 
 
-async def _hide_failures(_request: Request, answer: BaseHTTPResponse) -> HTTPResponse | None:
-    if answer.status >= 500:
+async def _hide_failures(request: Request, answer: BaseHTTPResponse) -> HTTPResponse | None:
+    # a channel's own 503 ("not started", "try again", a revoked token) says why on purpose
+    own_answer = request.path.startswith(CHANNEL_PATHS) and answer.status != 500
+    if answer.status >= 500 and not own_answer:
         return internal_error(answer.status)
     if answer.status == 400 and len(answer.body or b"") > MAX_ERROR_BODY_BYTES:
         return bad_request(short_reason(answer.body or b""))
     return None
+
+
+#: Paths of the channels' webhooks, whose handlers write their own answers.
+CHANNEL_PATHS = "/webhooks/"
 
 
 def short_reason(body: bytes) -> str:

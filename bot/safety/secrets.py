@@ -97,7 +97,8 @@ _PASSWORD = re.compile(
     r"(?:\s+(?:for|to|of|on)\s+[\w\- ]{1,25}?)?"
     r"(?:\s*[:=]\s*|\s+(?:is|was|=)\s*(?:now\s+|still\s+|set\s+to\s+)?(?:[:=]\s*)?"
     r"|\s+(?=\S*\d)(?!(?:is|was)\b))"
-    r"[\"'\u201c\u2018]?(?P<value>(?!\[)[^\s\"'\u201d\u2019]{3,})",  # "[": a placeholder
+    # "[": a placeholder; "(": an aside in brackets ("reset my password (urgent)")
+    r"[\"'\u201c\u2018]?(?P<value>(?![\[(])[^\s\"'\u201d\u2019]{3,})",
     re.IGNORECASE,
 )
 _PIN = re.compile(
