@@ -19,6 +19,7 @@ from bot.faq.context import (
     follow_up_in_context,
     next_step,
     repeats_latest,
+    says_already_tried,
 )
 from bot.faq.knowledge_base import DEFAULT_FOLLOW_UP, FaqEntry
 from bot.faq.multi import Corrected, corrected, questions_in
@@ -32,6 +33,8 @@ from bot.profiles.service import remember_topic
 from bot.signals.empathy import empathy_response, pick_line
 
 logger = logging.getLogger(__name__)
+#: How sure an unsure reading must be that it names advice already given ("I already ...").
+REPEAT_READING_CONFIDENCE = 0.2
 #: The follow-up of topics only the customer's own account can answer: yes means a person.
 ACCOUNT_FOLLOW_UP = "utter_account_follow_up"
 
@@ -50,6 +53,8 @@ class ActionClarify(Action):
         history = answered(tracker.events)
         if follow_up := follow_up_in_context(tracker.latest_message, knowledge_base(), history):
             return await answer(dispatcher, tracker, domain, [follow_up])  # "and in the app?"
+        if tried_again(tracker, history):  # "I already restarted it twice", read unsurely
+            return await not_solved(dispatcher, tracker, domain, history)
         fix = await correction_in(tracker)
         if fix is not None and fix.wanted is not None:  # "not X, Y": Y understood
             return await answer(dispatcher, tracker, domain, [fix.wanted])
@@ -122,7 +127,9 @@ class ActionAnswer(Action):
             follow_up = follow_up_in_context(latest, knowledge_base(), history)
             if follow_up is not None:  # "and from the app?" after the answer on paying
                 return await answer(dispatcher, tracker, domain, [follow_up])
-            if repeats_latest(entry, history, knowledge_base()):  # "I already restarted it"
+            if repeats_latest(entry, history, knowledge_base()) and says_already_tried(
+                str(latest.get("text") or "")
+            ):  # "I already restarted it twice": the next step, not the same advice
                 return await not_solved(dispatcher, tracker, domain, history)
             fix = await correction_in(tracker)
             if fix is not None and fix.wanted is not None:  # "not X, Y": Y understood
@@ -145,6 +152,22 @@ async def questions_asked(tracker: Tracker) -> list[FaqEntry]:
     return await questions_in(
         text, faq_parser(), knowledge_base(), excluded=human_only, contexts=roots
     )
+
+
+def tried_again(tracker: Tracker, history: list[str]) -> bool:
+    """Whether the customer says they already tried what the bot's likeliest reading of
+    their message would advise again (the model unsure, but that reading clear enough)."""
+    text = str(tracker.latest_message.get("text") or "")
+    if not says_already_tried(text):
+        return False
+    for candidate in suggestions(tracker.latest_message, knowledge_base(), limit=1):
+        entry = knowledge_base().entry(candidate.entry_id)
+        return bool(
+            entry is not None
+            and candidate.confidence >= REPEAT_READING_CONFIDENCE
+            and repeats_latest(entry, history, knowledge_base())
+        )
+    return False
 
 
 async def not_solved(

@@ -170,7 +170,7 @@ async def test_media_gets_a_polite_reply(telegram_polling_bot: TelegramBot, kind
 async def test_a_photo_during_a_handoff_is_kept_for_the_agent_and_gets_no_bot_reply(
     telegram_polling_bot: TelegramBot,
 ) -> None:
-    fake, user_id = telegram_polling_bot.fake, 2030
+    fake, user_id = telegram_polling_bot.fake, 2036  # its own chat: it stays with a person
     await fake.inject(fake.make.text("talk to a human", user_id=user_id))
     queued = await fake.wait_for_messages(user_id, timeout=WAIT)
     await fake.inject(fake.make.photo(user_id=user_id))

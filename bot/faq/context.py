@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -82,6 +83,20 @@ def next_step(history: Sequence[str], knowledge_base: KnowledgeBase) -> FaqEntry
         if step.id not in given and (step.refers_to is None or step.refers_to not in given):
             return step
     return None
+
+
+#: Words that say an answer's advice was tried already ("I already restarted it twice").
+_ALREADY_TRIED = re.compile(
+    r"\b(?:already|tried|still|twice|again|did\s+that|done\s+that|did\s+not\s+(?:work|help)"
+    r"|didn'?t\s+(?:work|help)|no\s+(?:luck|change|difference)|same\s+(?:problem|thing))\b",
+    re.IGNORECASE,
+)
+
+
+def says_already_tried(text: str) -> bool:
+    """Whether the customer says they tried the advice already (not a new question that
+    happens to match the same entry, such as "do I have to pay for the postage?")."""
+    return _ALREADY_TRIED.search(text) is not None
 
 
 def repeats_latest(entry: FaqEntry, history: Sequence[str], knowledge_base: KnowledgeBase) -> bool:

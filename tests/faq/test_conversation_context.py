@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.faq.context import follow_up_in_context, next_step, repeats_latest
+from bot.faq.context import follow_up_in_context, next_step, repeats_latest, says_already_tried
 from bot.faq.knowledge_base import FaqEntry, KnowledgeBase, Topic
 
 SOURCE = Path("t.yml")
@@ -74,3 +74,9 @@ def test_advice_the_answer_already_gave_counts_as_a_repeat() -> None:
     assert not repeats_latest(restart, ["pay"], KB)
     net = KB.entry("net")
     assert net is not None and repeats_latest(net, ["net", "net__step1"], KB)
+
+
+def test_only_words_of_having_tried_make_a_repeat_the_next_step() -> None:
+    assert says_already_tried("I already restarted it twice")
+    assert says_already_tried("that didn't help, still the same")
+    assert not says_already_tried("do I have to pay for the postage?")
