@@ -16,7 +16,7 @@ from bot.handoff.texts import domain_texts
 from bot.handoff.tickets import EscalationReason, Ticket, TicketState
 from bot.privacy.launch import launch_command
 from bot.runtime.supervisor import Service, running
-from bot.testing.servers import free_port, running_bot
+from bot.testing.servers import RunningBot, free_port, running_bot
 
 pytestmark = pytest.mark.e2e
 
@@ -68,10 +68,10 @@ async def test_once_the_action_server_is_back_the_next_answer_closes_the_ticket(
         running_bot(endpoints=later, state=tmp_path) as bot,
         aiohttp.ClientSession() as session,
     ):
-        first = await _ask(session, bot.rasa_url, sender, question)
+        first = await _ask(session, bot, sender, question)
         async with running([action_server], env={"BOT_SQLITE_PATH": str(tmp_path / "bot.db")}):
-            second = await _ask(session, bot.rasa_url, sender, question)
-            ticket = await _ticket_when_closed(tmp_path / "bot.db", sender)
+            second = await _ask(session, bot, sender, question)
+            ticket = await _ticket_when_closed(tmp_path / "bot.db", bot.rest_conversation(sender))
 
     assert len(first) == 1 and first[0] in _apologies()
     assert second and not set(second) & _apologies()
@@ -84,9 +84,13 @@ async def test_once_the_action_server_is_back_the_next_answer_closes_the_ticket(
     assert trail[-1] == ("abandoned", "bot")
 
 
-async def _ask(session: aiohttp.ClientSession, rasa_url: str, sender: str, text: str) -> list[str]:
+async def _ask(
+    session: aiohttp.ClientSession, bot: RunningBot, sender: str, text: str
+) -> list[str]:
     async with session.post(
-        f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+        f"{bot.rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        headers=bot.rest_headers,
     ) as reply:
         return [str(m.get("text")) for m in await reply.json()]
 
@@ -95,14 +99,14 @@ def _apologies() -> set[str]:
     return {v["text"].format(position=1) for v in domain_texts().responses["utter_bot_failure"]}
 
 
-async def _ticket_when_closed(database: Path, sender: str) -> Ticket:
+async def _ticket_when_closed(database: Path, conversation: str) -> Ticket:
     """The conversation's bot_failure ticket once nothing is open any more (the event broker
     closes it in the background); fails after a while."""
     store = SqliteTicketStore(database)
     try:
         for _ in range(100):
-            if await store.find_open(sender) is None:
-                [ticket] = [t for t in await store.list() if t.conversation_id == sender]
+            if await store.find_open(conversation) is None:
+                [ticket] = [t for t in await store.list() if t.conversation_id == conversation]
                 return ticket
             await asyncio.sleep(0.1)
         raise AssertionError("the bot_failure ticket is still open")

@@ -34,6 +34,7 @@ class Production:
             session.post(
                 f"{self.bot.rasa_url}/webhooks/rest/webhook",
                 json={"sender": sender, "message": text},
+                headers=self.bot.rest_headers,
             ) as reply,
         ):
             assert reply.status == 200
@@ -45,7 +46,7 @@ class Production:
             rows = await connection.fetch(
                 "SELECT data::json->>'text' AS text FROM events"
                 " WHERE sender_id = $1 AND type_name = 'user' ORDER BY id",
-                sender,
+                self.bot.rest_conversation(sender),
             )
         finally:
             await connection.close()

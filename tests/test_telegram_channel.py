@@ -380,7 +380,7 @@ async def test_a_webhook_update_that_cannot_be_recorded_gets_503_so_telegram_red
     application = SimpleNamespace(bot=None, update_queue=queued)
     request = SimpleNamespace(
         headers={SECRET_HEADER: "s3cret"},
-        json={"update_id": 7, "message": None},
+        body=b'{"update_id": 7, "message": null}',
         ip="127.0.0.1",
     )
     down = await webhook_receive(request, settings, application, record=database_down)  # type: ignore[arg-type]

@@ -102,12 +102,18 @@ def test_the_rasa_token_is_added_inside_the_launcher_for_rasa_run_only() -> None
     assert with_auth_token(["run", "--enable-api"], env) == [
         "run",
         "--enable-api",
-        "--auth-token",
-        "t0k",
+        "--auth-token=t0k",
     ]
     assert with_auth_token(["run", "actions"], env) == ["run", "actions"]
     assert with_auth_token(["train"], env) == ["train"]
     assert with_auth_token(["run"], {}) == ["run"]
+
+
+def test_a_token_that_starts_like_an_option_still_reaches_rasa() -> None:
+    from rasa.__main__ import create_argument_parser
+
+    arguments = with_auth_token(["run", "--enable-api"], {"BOT_RASA_TOKEN": "-Xb3_token"})
+    assert create_argument_parser().parse_args(arguments).auth_token == "-Xb3_token"
 
 
 # --- the REST channel ----------------------------------------------------------------------

@@ -93,9 +93,10 @@ def with_auth_token(arguments: Sequence[str], env: Mapping[str, str]) -> list[st
     """``rasa run`` arguments with ``--auth-token`` from ``BOT_RASA_TOKEN`` (when set)."""
     serves_api = arguments[:1] == ["run"] and arguments[1:2] != ["actions"]
     token = env.get("BOT_RASA_TOKEN")
-    if not serves_api or not token or "--auth-token" in arguments:
+    if not serves_api or not token or any(a.startswith("--auth-token") for a in arguments):
         return list(arguments)
-    return [*arguments, "--auth-token", token]
+    # one argument: a token may start with "-", which argparse would take for an option
+    return [*arguments, f"--auth-token={token}"]
 
 
 def _in_thread(work: Coroutine[Any, Any, None]) -> threading.Thread:

@@ -9,9 +9,9 @@ custom tracker store class that cannot be loaded also silently became an in-memo
 
 :func:`install` (called by the launcher, :mod:`bot.privacy.launch`, before ``rasa``
 starts) removes both fallbacks: store errors reach the channel, whose adapter answers with
-the apology and a ``bot_failure`` ticket (docs/handoff.md). Rasa's REST channel swallows
-them and would answer 200 with nothing; for it the apology is sent here, into the answer
-it collects. The lock store needs no change: Rasa already raises ``LockError``.
+the apology and a ``bot_failure`` ticket (docs/handoff.md; the REST channel,
+:mod:`channels.rest.channel`, answers with it too). The lock store needs no change: Rasa
+already raises ``LockError``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import logging
 from typing import Any
 
 logger = logging.getLogger(__name__)
-#: Rasa's REST channel: the only channel that hides the turn's failure from us.
-REST_CHANNEL = "rest"
 
 
 def strict_tracker_store(store: Any, domain: Any) -> Any:
@@ -45,33 +43,11 @@ def load_tracker_store_class(domain: Any, store: Any, event_broker: Any = None) 
 
 
 def install() -> None:
-    """Applies both changes and the REST apology once (later calls do nothing)."""
+    """Removes both fallbacks (once; later calls do nothing)."""
     import rasa.core.tracker_store
     from rasa.core.agent import Agent
 
-    if getattr(Agent.handle_message, "apologises", False):
+    if Agent._create_tracker_store is strict_tracker_store:
         return
     Agent._create_tracker_store = staticmethod(strict_tracker_store)  # type: ignore[method-assign]
     rasa.core.tracker_store._load_from_module_name_in_endpoint_config = load_tracker_store_class
-    original = Agent.handle_message
-
-    async def handle_message(self: Any, message: Any) -> Any:
-        try:
-            return await original(self, message)
-        except Exception:
-            if message.input_channel != REST_CHANNEL or message.output_channel is None:
-                raise
-            from bot.handoff.bot_failure import answer_failure
-
-            logger.exception("Rasa failed to handle a REST message; answering with the apology")
-            await answer_failure(
-                message.output_channel,
-                message.sender_id,
-                REST_CHANNEL,
-                message.text or "",
-                message.metadata or {},
-            )
-            raise
-
-    handle_message.apologises = True  # type: ignore[attr-defined]
-    Agent.handle_message = handle_message  # type: ignore[method-assign]
