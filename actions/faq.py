@@ -22,7 +22,7 @@ from bot.faq.context import (
     says_already_tried,
 )
 from bot.faq.knowledge_base import DEFAULT_FOLLOW_UP, FaqEntry
-from bot.faq.multi import Corrected, corrected, questions_in
+from bot.faq.multi import Corrected, corrected, questions_in, topic_in_clauses
 from bot.faq.offtopic import content_stems, is_probably_not_english, off_topic, related
 from bot.faq.service import faq_parser, knowledge_base
 from bot.followup.service import followup_services
@@ -60,7 +60,33 @@ class ActionClarify(Action):
             return await answer(dispatcher, tracker, domain, [fix.wanted])
         if found := await questions_asked(tracker):  # a question buried in a long message
             return await answer(dispatcher, tracker, domain, found)
+        if topic := await topic_of_clauses(tracker):  # "I'm at my wits' end, the wifi ..."
+            return await answer(dispatcher, tracker, domain, [topic])
         return clarify(dispatcher, tracker, domain, fix)
+
+
+class ActionUnhappy(Action):
+    """An unhappy customer: the help for their problem, led by an acknowledgement, when a
+    clause names it ("this is ridiculous, my internet has been down all day"); otherwise
+    the apology and the offer of a person."""
+
+    def name(self) -> str:
+        return "action_unhappy"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if topic := await topic_of_clauses(tracker):
+            return await answer(dispatcher, tracker, domain, [topic])
+        dispatcher.utter_message(response="utter_mood_unhappy")
+        return []
+
+
+async def topic_of_clauses(tracker: Tracker) -> FaqEntry | None:
+    """The FAQ entry a clause of the latest message is surely about (bot.faq.multi)."""
+    text = str(tracker.latest_message.get("text") or "")
+    human_only = escalation_rules().human_only
+    return await topic_in_clauses(text, faq_parser(), knowledge_base(), excluded=human_only)
 
 
 def clarify(

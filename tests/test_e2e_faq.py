@@ -280,3 +280,23 @@ async def test_other_languages_and_off_topic_never_get_a_menu_of_unrelated_entri
     assert menus == []
     assert english_only >= len(OTHER_LANGUAGES) - 1, english_only  # one may be understood
     assert out_of_scope >= len(OFF_TOPIC) - 1, out_of_scope
+
+
+async def test_an_upset_customer_gets_an_acknowledgement_then_the_help_for_their_problem(
+    rest_bot: RunningBot,
+) -> None:
+    message = "I'm at my wits' end, I work from home and the wifi keeps dropping"
+    messages = await say(rest_bot, message)
+    entry = KNOWLEDGE_BASE.entry("wifi_dropping")
+    assert entry is not None and entry.answer.strip()[:50] in joined(messages)
+    assert not any(m.get("text") in texts("utter_clarify") for m in messages)
+
+
+async def test_a_complaint_about_the_service_gets_an_apology_and_a_person(
+    rest_bot: RunningBot,
+) -> None:
+    sender = f"test-{uuid.uuid4()}"
+    messages = await say(rest_bot, "your agent promised to call me back and never did", sender)
+    assert said({m.get("text") for m in messages}, "utter_complaint_service")
+    answers = {m.get("text") for m in await say(rest_bot, "yes please", sender)}
+    assert said(answers, *HANDOFF), answers

@@ -16,7 +16,7 @@ from typing import Any
 from bot.faq.corrections import correction
 from bot.faq.knowledge_base import FaqEntry, KnowledgeBase
 from bot.faq.parser import Parser
-from bot.faq.segments import MAX_QUESTIONS, question_segments
+from bot.faq.segments import MAX_QUESTIONS, clauses, question_segments
 
 #: The confidence a piece's FAQ entry needs (the FallbackClassifier's threshold in config.yml).
 MIN_CONFIDENCE = 0.5
@@ -102,3 +102,28 @@ async def corrected(
         wanted = entry if float(candidate.get("confidence") or 0) >= min_confidence else None
         return Corrected(negated, wanted)
     return Corrected(negated, None)
+
+
+async def topic_in_clauses(
+    text: str,
+    parser: Parser,
+    knowledge_base: KnowledgeBase,
+    *,
+    excluded: frozenset[str] = frozenset(),
+    min_confidence: float = MIN_CONFIDENCE,
+) -> FaqEntry | None:
+    """The FAQ entry one clause of an emotional or rambling message is surely about ("this
+    is ridiculous, my wifi keeps dropping, I'm going to lose my job" -> wifi_dropping): the
+    most confident clause's entry; None when no clause is clear (or the text has one)."""
+    pieces = clauses(text)
+    if not pieces:
+        return None
+    best: tuple[float, FaqEntry] | None = None
+    for parse_data in await asyncio.gather(*(parser.parse(piece) for piece in pieces)):
+        entry = selected_entry(parse_data, knowledge_base, min_confidence)
+        if entry is None or entry.parent is not None or entry.intent_response_key in excluded:
+            continue
+        confidence = float((parse_data.get("intent") or {}).get("confidence") or 0.0)
+        if best is None or confidence > best[0]:
+            best = (confidence, entry)
+    return best[1] if best else None

@@ -72,3 +72,21 @@ def _split_sentence(sentence: str) -> list[str]:
         piece = _JOINED_BY_WORD.sub("", piece).strip(" ,;")
         pieces.append(piece)
     return pieces
+
+
+#: Where a sentence splits into clauses: commas, semicolons, dashes, "and"/"but"/"so".
+_CLAUSE = re.compile(r"\s*(?:[,;:]|\s-\s|\band\b|\bbut\b|\bso\b|\bbecause\b)\s*", re.IGNORECASE)
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of at least :data:`MIN_WORDS` words of a message that has several ("I'm
+    at my wits' end, I work from home and the wifi keeps dropping" -> its clauses); [] for
+    a message of one clause."""
+    pieces = [
+        c.strip(" .!?")
+        for sentence in _SENTENCE.split(text.strip())
+        for c in _CLAUSE.split(sentence)
+    ]
+    if len([p for p in pieces if p]) < 2:
+        return []
+    return [c for c in pieces if len(c.split()) >= MIN_WORDS]

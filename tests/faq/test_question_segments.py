@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.faq.segments import question_segments
+from bot.faq.segments import clauses, question_segments
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,15 @@ def test_a_long_story_keeps_its_question_at_the_end_apart() -> None:
 )
 def test_a_single_question_stays_whole(message: str) -> None:
     assert len(question_segments(message)) == 1
+
+
+def test_an_emotional_message_splits_into_its_clauses() -> None:
+    message = "I'm at my wits' end, I work from home and the wifi keeps dropping"
+    assert "the wifi keeps dropping" in clauses(message)
+    assert clauses("oh brilliant, the internet is down AGAIN, thanks so much") == [
+        "the internet is down AGAIN"
+    ]
+
+
+def test_a_one_clause_message_has_no_clauses_to_search() -> None:
+    assert clauses("how do I pay my bill") == []
