@@ -35,7 +35,7 @@ class Recorder:
 
     def __init__(self, answer: Answer | None = None) -> None:
         self.messages: list[UserMessage] = []
-        self.answer = answer or (lambda m: {"text": f"You said: {m.text}"})
+        self.answer = answer or (lambda m: {"text": f"You said: **{m.text}**"})
 
     async def __call__(self, message: UserMessage) -> None:
         self.messages.append(message)

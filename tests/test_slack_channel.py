@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import LockError
+from slack_inprocess import Recorder
 
 from bot.delivery.store import SqliteDeliveryStore
 from bot.handoff.service import HandoffServices
@@ -28,20 +29,6 @@ if TYPE_CHECKING:  # imported by pytest as a plugin (below), not here: keeps ass
     from bot.testing.fake_slack import FakeSlack
 
 # the fake Slack fixtures (harmless if tests/conftest.py registers the plugin too)
-
-
-class Recorder:
-    """Stands in for Rasa: records messages and answers through the message's output channel."""
-
-    def __init__(self, answer: Answer | None = None) -> None:
-        self.messages: list[UserMessage] = []
-        self.answer = answer or (lambda m: {"text": f"You said: **{m.text}**"})
-
-    async def __call__(self, message: UserMessage) -> None:
-        self.messages.append(message)
-        reply = self.answer(message)
-        if reply is not None:
-            await message.output_channel.send_response(message.sender_id, reply)
 
 
 @contextlib.asynccontextmanager
